@@ -1,0 +1,72 @@
+//! The one door to the network: a small fetcher trait that verification
+//! uses, so that the crawler can put its scheduler, robots.txt and address
+//! guard behind it.
+
+use std::future::Future;
+
+use url::Url;
+
+/// Largest body a verification fetch reads, in bytes (credentials, status
+/// lists, checkpoints, proofs and registry answers are all far smaller).
+pub const MAX_VERIFICATION_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// An HTTP response as far as verification needs it.
+#[derive(Debug, Clone)]
+pub struct FetchResponse {
+    /// The URL finally answered (after redirects).
+    pub url: Url,
+    /// HTTP status code.
+    pub status: u16,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The body, at most the fetcher's size cap.
+    pub body: Vec<u8>,
+}
+
+/// Why a fetch produced no response.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FetchError {
+    /// The body exceeded the size cap.
+    #[error("the response is larger than {limit} bytes")]
+    TooLarge {
+        /// The cap.
+        limit: usize,
+    },
+    /// No complete answer within the time limit.
+    #[error("no complete answer within {seconds:.1} s")]
+    Timeout {
+        /// The limit, in seconds.
+        seconds: f64,
+    },
+    /// The request was not made: an unsafe address, robots.txt, a scheme
+    /// that is not http(s), too many redirects.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// Connection, TLS or protocol failure.
+    #[error("{0}")]
+    Transport(String),
+}
+
+/// Fetches URLs for verification. Implementations must cap the body size
+/// (at most [`MAX_VERIFICATION_BODY_BYTES`] is ever needed here) and the
+/// time a request may take, so that no fetch can hang or exhaust memory.
+pub trait Fetcher: Send + Sync {
+    /// GETs `url` with the given `Accept` header.
+    fn get(
+        &self,
+        url: &Url,
+        accept: &str,
+    ) -> impl Future<Output = Result<FetchResponse, FetchError>> + Send;
+}
+
+/// A fetcher for offline verification: every request is refused.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Offline;
+
+impl Fetcher for Offline {
+    async fn get(&self, url: &Url, _accept: &str) -> Result<FetchResponse, FetchError> {
+        Err(FetchError::Refused(format!(
+            "offline: {url} was not fetched"
+        )))
+    }
+}

@@ -1,0 +1,292 @@
+//! What verification concludes about one certificate (spec section 7):
+//! tri-state checks with reasons, and the verdict they decide.
+
+use std::fmt;
+
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+
+/// The result of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The check passed.
+    Pass,
+    /// The check was decided and failed.
+    Fail,
+    /// The check could not be decided (for example a log did not answer).
+    Unknown,
+    /// The check does not apply.
+    Skip,
+}
+
+impl Outcome {
+    /// The lowercase name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Unknown => "unknown",
+            Outcome::Skip => "skip",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A check's outcome and, for every outcome but `pass`, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckResult {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// A human reason; present for every outcome except `pass`.
+    pub reason: Option<String>,
+}
+
+impl CheckResult {
+    /// A passed check.
+    pub fn pass() -> CheckResult {
+        CheckResult {
+            outcome: Outcome::Pass,
+            reason: None,
+        }
+    }
+
+    /// A failed check, with why.
+    pub fn fail(reason: impl Into<String>) -> CheckResult {
+        CheckResult::with(Outcome::Fail, reason)
+    }
+
+    /// An undecided check, with why.
+    pub fn unknown(reason: impl Into<String>) -> CheckResult {
+        CheckResult::with(Outcome::Unknown, reason)
+    }
+
+    /// A check that does not apply, with why.
+    pub fn skip(reason: impl Into<String>) -> CheckResult {
+        CheckResult::with(Outcome::Skip, reason)
+    }
+
+    fn with(outcome: Outcome, reason: impl Into<String>) -> CheckResult {
+        CheckResult {
+            outcome,
+            reason: Some(reason.into()),
+        }
+    }
+}
+
+/// The name of a check, in report order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CheckName {
+    /// The proof verifies under the trusted key.
+    Signature,
+    /// Issuer and key are in the trust list.
+    TrustedIssuer,
+    /// The digest is in the authority's transparency log.
+    Anchored,
+    /// The status list says the credential is not revoked.
+    NotRevoked,
+    /// Now lies within `validFrom` .. `validUntil`.
+    ValidityPeriod,
+    /// The exporter's website is the screened supplier's domain.
+    ExporterMatches,
+    /// The single-window registry confirms the number and digest.
+    SingleWindow,
+    /// The supplier's endpoint said what independent verification found.
+    EndpointAgrees,
+}
+
+impl CheckName {
+    /// Every check, in report order.
+    pub const ALL: [CheckName; 8] = [
+        CheckName::Signature,
+        CheckName::TrustedIssuer,
+        CheckName::Anchored,
+        CheckName::NotRevoked,
+        CheckName::ValidityPeriod,
+        CheckName::ExporterMatches,
+        CheckName::SingleWindow,
+        CheckName::EndpointAgrees,
+    ];
+
+    /// The snake_case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckName::Signature => "signature",
+            CheckName::TrustedIssuer => "trusted_issuer",
+            CheckName::Anchored => "anchored",
+            CheckName::NotRevoked => "not_revoked",
+            CheckName::ValidityPeriod => "validity_period",
+            CheckName::ExporterMatches => "exporter_matches",
+            CheckName::SingleWindow => "single_window",
+            CheckName::EndpointAgrees => "endpoint_agrees",
+        }
+    }
+
+    /// Whether the check decides the verdict (all but `endpoint_agrees`).
+    pub fn is_document_check(self) -> bool {
+        self != CheckName::EndpointAgrees
+    }
+}
+
+impl fmt::Display for CheckName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// All checks of one certificate. Serialized as spec section 7's `checks`
+/// object: each name mapped to its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checks {
+    results: [CheckResult; 8],
+}
+
+impl Checks {
+    /// Every check set to `unknown` with the given reason.
+    pub fn all_unknown(reason: &str) -> Checks {
+        Checks {
+            results: std::array::from_fn(|_| CheckResult::unknown(reason)),
+        }
+    }
+
+    /// The result of one check.
+    pub fn get(&self, name: CheckName) -> &CheckResult {
+        &self.results[index(name)]
+    }
+
+    /// Replaces the result of one check.
+    pub fn set(&mut self, name: CheckName, result: CheckResult) {
+        self.results[index(name)] = result;
+    }
+
+    /// The checks with their results, in report order.
+    pub fn iter(&self) -> impl Iterator<Item = (CheckName, &CheckResult)> {
+        CheckName::ALL.into_iter().zip(self.results.iter())
+    }
+
+    /// The names of the checks that failed.
+    pub fn failing(&self) -> Vec<CheckName> {
+        self.iter()
+            .filter(|(_, r)| r.outcome == Outcome::Fail)
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    /// The verdict the seven document checks decide: `failed` when any
+    /// fails, `unverifiable` when any is unknown, else `verified`. A check
+    /// that does not apply (`skip`) does not stand in the way.
+    pub fn verdict(&self) -> Verdict {
+        let document = || self.iter().filter(|(n, _)| n.is_document_check());
+        if document().any(|(_, r)| r.outcome == Outcome::Fail) {
+            Verdict::Failed
+        } else if document().any(|(_, r)| r.outcome == Outcome::Unknown) {
+            Verdict::Unverifiable
+        } else {
+            Verdict::Verified
+        }
+    }
+
+    /// One line saying why the verdict is what it is.
+    pub fn verdict_reason(&self) -> String {
+        let verdict = self.verdict();
+        let wanted = match verdict {
+            Verdict::Verified => return "every document check passed".to_owned(),
+            Verdict::Failed => Outcome::Fail,
+            Verdict::Unverifiable => Outcome::Unknown,
+        };
+        let parts: Vec<String> = self
+            .iter()
+            .filter(|(n, r)| n.is_document_check() && r.outcome == wanted)
+            .map(|(n, r)| format!("{n}: {}", r.reason.as_deref().unwrap_or("no reason given")))
+            .collect();
+        let lead = match verdict {
+            Verdict::Failed => "failed",
+            _ => "could not decide",
+        };
+        format!("{lead}: {}", parts.join("; "))
+    }
+}
+
+fn index(name: CheckName) -> usize {
+    CheckName::ALL
+        .iter()
+        .position(|n| *n == name)
+        .unwrap_or_default()
+}
+
+impl Serialize for Checks {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.results.len()))?;
+        for (name, result) in self.iter() {
+            map.serialize_entry(name.as_str(), &result.outcome)?;
+        }
+        map.end()
+    }
+}
+
+/// What the document checks decide about a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Every document check passed.
+    Verified,
+    /// At least one document check failed.
+    Failed,
+    /// Nothing failed, but at least one check could not be decided.
+    Unverifiable,
+}
+
+impl Verdict {
+    /// The lowercase name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Verified => "verified",
+            Verdict::Failed => "failed",
+            Verdict::Unverifiable => "unverifiable",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The independent verification of one certificate: a `certificates` entry
+/// of spec section 7.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertificateReport {
+    /// Where the credential was read from, when it came from a URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// `credentialSubject.certificateNumber`.
+    pub certificate_number: Option<String>,
+    /// The credential's issuer id.
+    pub issuer: Option<String>,
+    /// The trust list id of the authority that issuer names, if any.
+    pub authority: Option<String>,
+    /// The credential digest, 64 lowercase hex characters.
+    pub digest: String,
+    /// Every check's outcome.
+    pub checks: Checks,
+    /// What the document checks decide.
+    pub verdict: Verdict,
+    /// Why.
+    pub reason: String,
+}
+
+impl CertificateReport {
+    /// Sets one check (typically `endpoint_agrees`) and recomputes the
+    /// verdict and its reason.
+    pub fn set_check(&mut self, name: CheckName, result: CheckResult) {
+        self.checks.set(name, result);
+        self.verdict = self.checks.verdict();
+        self.reason = self.checks.verdict_reason();
+    }
+}

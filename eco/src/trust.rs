@@ -1,0 +1,464 @@
+//! The buyer's trust list (spec section 1): the authorities, their keys,
+//! logs, status lists, single windows and portals. It is the only source of
+//! keys and endpoints that verification uses.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use ed25519_dalek::VerifyingKey;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::multibase::decode_ed25519_multikey;
+use crate::note::NoteVerifier;
+
+/// Largest trust list file read, in bytes.
+pub const MAX_TRUST_LIST_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The trust list as written in TOML. Every field is optional here so that
+/// validation can name the authority and the field that is missing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustListFile {
+    /// `[[authority]]` tables.
+    #[serde(default)]
+    pub authority: Vec<AuthorityEntry>,
+}
+
+/// One `[[authority]]` table.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorityEntry {
+    /// Short unique id.
+    pub id: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: Option<String>,
+    /// The credentials' `issuer` id.
+    pub issuer: Option<String>,
+    /// Transparency log base URL, ending with `/`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_url: Option<String>,
+    /// C2SP signed-note verifier key of the log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_key: Option<String>,
+    /// URL prefixes under which status list credentials live.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_prefixes: Option<Vec<String>>,
+    /// Single-window registry base URL, ending with `/`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub single_window_url: Option<String>,
+    /// Official verification portal hosts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub portals: Option<Vec<String>>,
+    /// `[[authority.key]]` tables.
+    #[serde(default)]
+    pub key: Vec<KeyEntry>,
+}
+
+/// One `[[authority.key]]` table.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyEntry {
+    /// The `verificationMethod` id.
+    pub id: Option<String>,
+    /// Multikey Ed25519 public key.
+    pub public_key_multibase: Option<String>,
+}
+
+/// Why a trust list was refused. The message names the file, the
+/// authority and the field.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustListError {
+    /// The file could not be read.
+    #[error("{file}: cannot read the trust list: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Not TOML, or not the trust list's shape (for example an unknown field).
+    #[error("{file}: {message}")]
+    Syntax {
+        /// The file.
+        file: String,
+        /// The parser's message, with its line and column.
+        message: String,
+    },
+    /// A field is missing or has a bad value.
+    #[error("{file}: authority {authority}: field `{field}`: {problem}")]
+    Field {
+        /// The file.
+        file: String,
+        /// The authority's id, or its position when it has none.
+        authority: String,
+        /// The field's name.
+        field: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The list has no authority at all.
+    #[error("{file}: the trust list names no [[authority]]")]
+    Empty {
+        /// The file.
+        file: String,
+    },
+}
+
+/// A key that may sign credentials for an authority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedKey {
+    /// The `verificationMethod` id.
+    pub id: String,
+    /// The Ed25519 public key.
+    pub key: VerifyingKey,
+}
+
+/// An authority's transparency log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogConfig {
+    /// Base URL, ending with `/`.
+    pub url: Url,
+    /// The checkpoint signer's verifier key.
+    pub key: NoteVerifier,
+}
+
+/// A validated issuing authority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authority {
+    /// Short unique id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// The credentials' `issuer` id.
+    pub issuer: String,
+    /// Its signing keys.
+    pub keys: Vec<TrustedKey>,
+    /// Its transparency log, when known.
+    pub log: Option<LogConfig>,
+    /// Prefixes under which its status lists live.
+    pub status_prefixes: Vec<Url>,
+    /// Its single-window registry, when known.
+    pub single_window_url: Option<Url>,
+    /// Hosts of its official verification portals (lower case).
+    pub portals: Vec<String>,
+}
+
+impl Authority {
+    /// The key whose id is `verification_method`.
+    pub fn key(&self, verification_method: &str) -> Option<&TrustedKey> {
+        self.keys.iter().find(|k| k.id == verification_method)
+    }
+
+    /// Whether `url` lies under one of the status prefixes (same scheme,
+    /// host and port, and a path that starts with the prefix's path).
+    pub fn is_status_url(&self, url: &Url) -> bool {
+        self.status_prefixes.iter().any(|p| {
+            p.scheme() == url.scheme()
+                && p.host_str() == url.host_str()
+                && p.port_or_known_default() == url.port_or_known_default()
+                && url.path().starts_with(p.path())
+        })
+    }
+}
+
+/// The buyer's validated trust list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustList {
+    authorities: Vec<Authority>,
+}
+
+impl TrustList {
+    /// Reads and validates a trust list file.
+    pub fn load(path: &Path) -> Result<TrustList, TrustListError> {
+        let file = path.display().to_string();
+        let io = |source| TrustListError::Io {
+            file: file.clone(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(io)?;
+        if meta.len() > MAX_TRUST_LIST_BYTES {
+            return Err(TrustListError::Syntax {
+                file,
+                message: format!("larger than {MAX_TRUST_LIST_BYTES} bytes"),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        TrustList::from_toml(&text, &file)
+    }
+
+    /// Parses and validates trust list TOML; `file` names it in errors.
+    pub fn from_toml(text: &str, file: &str) -> Result<TrustList, TrustListError> {
+        let parsed: TrustListFile = toml::from_str(text).map_err(|e| TrustListError::Syntax {
+            file: file.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        TrustList::from_file(&parsed, file)
+    }
+
+    /// Validates an already parsed trust list; `file` names it in errors.
+    pub fn from_file(parsed: &TrustListFile, file: &str) -> Result<TrustList, TrustListError> {
+        if parsed.authority.is_empty() {
+            return Err(TrustListError::Empty {
+                file: file.to_owned(),
+            });
+        }
+        let mut authorities: Vec<Authority> = Vec::new();
+        for (n, entry) in parsed.authority.iter().enumerate() {
+            let authority = validate(entry, n, file)?;
+            let err = |field: &str, problem: String| TrustListError::Field {
+                file: file.to_owned(),
+                authority: format!("{:?}", authority.id),
+                field: field.to_owned(),
+                problem,
+            };
+            if let Some(other) = authorities.iter().find(|a| a.id == authority.id) {
+                return Err(err("id", format!("{:?} is used twice", other.id)));
+            }
+            if let Some(other) = authorities.iter().find(|a| a.issuer == authority.issuer) {
+                return Err(err(
+                    "issuer",
+                    format!(
+                        "{:?} is also the issuer of authority {:?}",
+                        other.issuer, other.id
+                    ),
+                ));
+            }
+            authorities.push(authority);
+        }
+        Ok(TrustList { authorities })
+    }
+
+    /// All authorities, in file order.
+    pub fn authorities(&self) -> &[Authority] {
+        &self.authorities
+    }
+
+    /// The authority whose `issuer` is `issuer`.
+    pub fn by_issuer(&self, issuer: &str) -> Option<&Authority> {
+        self.authorities.iter().find(|a| a.issuer == issuer)
+    }
+
+    /// The authority with id `id`.
+    pub fn by_id(&self, id: &str) -> Option<&Authority> {
+        self.authorities.iter().find(|a| a.id == id)
+    }
+
+    /// The authority that holds the key `verification_method`, if any.
+    pub fn by_key(&self, verification_method: &str) -> Option<&Authority> {
+        self.authorities
+            .iter()
+            .find(|a| a.key(verification_method).is_some())
+    }
+}
+
+fn validate(entry: &AuthorityEntry, n: usize, file: &str) -> Result<Authority, TrustListError> {
+    let label = match &entry.id {
+        Some(id) => format!("{id:?}"),
+        None => format!("#{} (no id)", n + 1),
+    };
+    let err = |field: &str, problem: String| TrustListError::Field {
+        file: file.to_owned(),
+        authority: label.clone(),
+        field: field.to_owned(),
+        problem,
+    };
+    let required = |field: &str, value: &Option<String>| -> Result<String, TrustListError> {
+        match value.as_deref().map(str::trim) {
+            None => Err(err(field, "missing".into())),
+            Some("") => Err(err(field, "empty".into())),
+            Some(v) => Ok(v.to_owned()),
+        }
+    };
+    let id = required("id", &entry.id)?;
+    let name = required("name", &entry.name)?;
+    let country = required("country", &entry.country)?;
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(err(
+            "country",
+            format!("{country:?} is not an ISO 3166-1 alpha-2 code such as \"CN\""),
+        ));
+    }
+    let issuer = required("issuer", &entry.issuer)?;
+
+    if entry.key.is_empty() {
+        return Err(err(
+            "key",
+            "at least one [[authority.key]] is required".into(),
+        ));
+    }
+    let mut keys = Vec::new();
+    let mut seen = HashSet::new();
+    for (k, key) in entry.key.iter().enumerate() {
+        let field = |f: &str| format!("key[{k}].{f}");
+        let key_id = required(&field("id"), &key.id)?;
+        if !seen.insert(key_id.clone()) {
+            return Err(err(&field("id"), format!("{key_id:?} is listed twice")));
+        }
+        let multibase = required(&field("public_key_multibase"), &key.public_key_multibase)?;
+        let public = decode_ed25519_multikey(&multibase)
+            .map_err(|e| err(&field("public_key_multibase"), e.to_string()))?;
+        keys.push(TrustedKey {
+            id: key_id,
+            key: public,
+        });
+    }
+
+    let log = match (&entry.log_url, &entry.log_key) {
+        (None, None) => None,
+        (Some(_), None) => return Err(err("log_key", "missing while log_url is set".into())),
+        (None, Some(_)) => return Err(err("log_url", "missing while log_key is set".into())),
+        (Some(url), Some(key)) => Some(LogConfig {
+            url: base_url(url).map_err(|p| err("log_url", p))?,
+            key: NoteVerifier::parse(key).map_err(|e| err("log_key", e.to_string()))?,
+        }),
+    };
+    let single_window_url = entry
+        .single_window_url
+        .as_deref()
+        .map(base_url)
+        .transpose()
+        .map_err(|p| err("single_window_url", p))?;
+    let mut status_prefixes = Vec::new();
+    for prefix in entry.status_prefixes.iter().flatten() {
+        status_prefixes.push(http_url(prefix).map_err(|p| err("status_prefixes", p))?);
+    }
+    let mut portals = Vec::new();
+    for portal in entry.portals.iter().flatten() {
+        portals.push(portal_host(portal).map_err(|p| err("portals", p))?);
+    }
+    Ok(Authority {
+        id,
+        name,
+        country,
+        issuer,
+        keys,
+        log,
+        status_prefixes,
+        single_window_url,
+        portals,
+    })
+}
+
+fn http_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("{text:?} is not an http(s) URL"));
+    }
+    Ok(url)
+}
+
+fn base_url(text: &str) -> Result<Url, String> {
+    let url = http_url(text)?;
+    if !text.ends_with('/') || url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "{text:?} must be a base URL ending with '/' (and without query or fragment)"
+        ));
+    }
+    Ok(url)
+}
+
+fn portal_host(text: &str) -> Result<String, String> {
+    let host = text.trim().trim_end_matches('/').to_ascii_lowercase();
+    let valid = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if !valid {
+        return Err(format!(
+            "{text:?} is not a host name such as \"check.example.org\""
+        ));
+    }
+    Ok(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[[authority]]
+id = "cn-ccpit"
+name = "China Council for the Promotion of International Trade"
+country = "CN"
+issuer = "did:web:eco.ccpit.example"
+log_url = "https://eco.ccpit.example/log/"
+log_key = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+status_prefixes = ["https://eco.ccpit.example/status/"]
+single_window_url = "https://sw.example/"
+portals = ["check.ccpiteco.net"]
+
+  [[authority.key]]
+  id = "did:web:eco.ccpit.example#key-1"
+  public_key_multibase = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
+"#;
+
+    fn error_for(text: &str) -> String {
+        TrustList::from_toml(text, "t.toml")
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn loads_a_complete_authority() {
+        let list = TrustList::from_toml(GOOD, "t.toml").expect("valid");
+        let a = list
+            .by_issuer("did:web:eco.ccpit.example")
+            .expect("authority");
+        assert_eq!(a.id, "cn-ccpit");
+        assert!(a.key("did:web:eco.ccpit.example#key-1").is_some());
+        assert_eq!(a.log.as_ref().map(|l| l.key.name()), Some("PeterNeumann"));
+        let inside = Url::parse("https://eco.ccpit.example/status/1").unwrap();
+        let beside = Url::parse("https://eco.ccpit.example.evil.test/status/1").unwrap();
+        let other_path = Url::parse("https://eco.ccpit.example/other/1").unwrap();
+        assert!(a.is_status_url(&inside));
+        assert!(!a.is_status_url(&beside));
+        assert!(!a.is_status_url(&other_path));
+    }
+
+    #[test]
+    fn errors_name_file_authority_and_field() {
+        let e = error_for(&GOOD.replace("issuer = \"did:web:eco.ccpit.example\"\n", ""));
+        assert_eq!(e, "t.toml: authority \"cn-ccpit\": field `issuer`: missing");
+
+        let e = error_for(&GOOD.replace("z6MkrJVnaZ", "z0OIl"));
+        assert!(
+            e.starts_with("t.toml: authority \"cn-ccpit\": field `key[0].public_key_multibase`:"),
+            "{e}"
+        );
+
+        let e = error_for(&GOOD.replace("AR", "AX"));
+        assert!(e.contains("field `log_key`"), "{e}");
+
+        let e = error_for(&GOOD.replace("/log/", "/log"));
+        assert!(e.contains("field `log_url`") && e.contains("'/'"), "{e}");
+
+        let e = error_for(&GOOD.replace("https://sw.example/", "https://sw.example/x"));
+        assert!(e.contains("field `single_window_url`"), "{e}");
+
+        let e = error_for(&GOOD.replace("id = \"cn-ccpit\"\n", ""));
+        assert!(
+            e.contains("authority #1 (no id): field `id`: missing"),
+            "{e}"
+        );
+
+        let e = error_for(&GOOD.replace("country = \"CN\"", "country = \"China\""));
+        assert!(e.contains("field `country`"), "{e}");
+    }
+
+    #[test]
+    fn unknown_fields_and_duplicates_are_errors() {
+        let e = error_for(&GOOD.replace("log_url", "lgo_url"));
+        assert!(e.contains("t.toml") && e.contains("lgo_url"), "{e}");
+        let twice = format!("{GOOD}\n{GOOD}");
+        assert!(error_for(&twice).contains("field `id`"));
+        assert!(error_for("").contains("names no [[authority]]"));
+        let no_keys = GOOD.split("  [[authority.key]]").next().unwrap().to_owned();
+        assert!(error_for(&no_keys).contains("field `key`"));
+    }
+}
