@@ -1,1 +1,48 @@
-fn main() {}
+//! `ecoscout`: screens supplier websites for e-CO readiness.
+//!
+//! The binary only parses arguments, calls the libraries and prints; the
+//! logic lives in the `eco`, `crawler`, `scoring`, `store` and `sim` crates.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Screens supplier websites for e-CO readiness.
+#[derive(Debug, Parser)]
+#[command(name = "ecoscout", version, about, propagate_version = true)]
+struct Cli {
+    /// More log output on stderr (-v: info, -vv: debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Verify one e-CO credential independently against a trust list.
+    Verify(verify::VerifyArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Verify(args) => verify::run(args),
+    }
+}

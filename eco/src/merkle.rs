@@ -151,7 +151,7 @@ impl MerkleTree {
 
     /// MTH of leaves `start .. start + size` (`size >= 1`).
     fn subtree(&self, start: u64, size: u64) -> Hash {
-        if size.is_power_of_two() && start % size == 0 {
+        if size.is_power_of_two() && start.is_multiple_of(size) {
             let level = size.trailing_zeros() as usize;
             return self.levels[level][(start / size) as usize];
         }

@@ -136,16 +136,12 @@ impl<F: Fetcher> Verifier<F> {
             exporter_matches(credential, exporter_domain),
         );
         let (anchored, not_revoked, single_window) = match authority {
-            Some(authority) if self.online => {
+            Some(authority) => {
                 tokio::join!(
                     self.anchored(authority, &digest),
                     self.not_revoked(authority, credential),
                     self.single_window(authority, number, &digest),
                 )
-            }
-            Some(_) => {
-                let offline = || CheckResult::unknown("offline: not checked");
-                (offline(), offline(), offline())
             }
             None => {
                 let untrusted = || {
@@ -265,6 +261,9 @@ impl<F: Fetcher> Verifier<F> {
     }
 
     async fn get(&self, url: &Url, accept: &str) -> Result<FetchResponse, String> {
+        if !self.online {
+            return Err("offline: not checked".to_owned());
+        }
         self.fetcher
             .get(url, accept)
             .await
@@ -366,10 +365,9 @@ impl<F: Fetcher> Verifier<F> {
             suite::verify(&list, &key.key)
                 .map_err(|e| format!("status list {url} does not verify: {e}"))?;
             let now = self.now.unwrap_or_else(Utc::now);
-            if let Some(until) = list.get("validUntil").and_then(Value::as_str).and_then(parse_datetime) {
-                if now > until {
-                    return Err(format!("status list {url} expired on {}", until.to_rfc3339()));
-                }
+            let until = list.get("validUntil").and_then(Value::as_str).and_then(parse_datetime);
+            if let Some(until) = until.filter(|u| now > *u) {
+                return Err(format!("status list {url} expired on {}", until.to_rfc3339()));
             }
             let subject = credential::subjects(&list).into_iter().next().cloned().unwrap_or_default();
             let list_purpose = subject.get("statusPurpose").and_then(Value::as_str).unwrap_or_default();

@@ -1,5 +1,7 @@
 //! W3C Bitstring Status List examples and a generated vector.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use eco::status_list::{MIN_BITS, StatusList};

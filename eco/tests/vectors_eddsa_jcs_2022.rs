@@ -1,6 +1,8 @@
 //! The W3C `eddsa-jcs-2022` test vectors, every intermediate value, and the
 //! derived negative and positive cases.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use eco::json::{canonicalize, parse_strict};

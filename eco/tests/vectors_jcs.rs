@@ -1,5 +1,7 @@
 //! RFC 8785 canonicalization against the published vectors.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use eco::json::{canonicalize, parse_strict};

@@ -2,6 +2,8 @@
 //! consistency probe, the C2SP and golang/mod signed notes, real
 //! sum.golang.org checkpoints and Google's Argon2020 CT log.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;

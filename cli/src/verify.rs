@@ -1,0 +1,186 @@
+//! `ecoscout verify`: one credential, every check, the verdict.
+
+use std::io::{Read as _, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, ValueEnum};
+use crawler::{FetchPolicy, HttpFetcher, ResolveRule};
+use eco::json::MAX_DOCUMENT_BYTES;
+use eco::{CertificateReport, Fetcher, TrustList, Verdict, Verifier};
+use url::Url;
+
+/// Exit status when the credential is verified.
+const EXIT_VERIFIED: u8 = 0;
+/// Exit status when it is not (failed or unverifiable).
+const EXIT_NOT_VERIFIED: u8 = 1;
+/// Exit status for bad usage or unreadable input.
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Arguments of `ecoscout verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The credential: a file, `-` for standard input, or an http(s) URL.
+    input: String,
+    /// The buyer's trust list (TOML).
+    #[arg(long, value_name = "FILE")]
+    trust: PathBuf,
+    /// The supplier's domain the exporter must match.
+    #[arg(long, value_name = "DOMAIN")]
+    exporter: Option<String>,
+    /// Make no request: the network checks are reported as unknown.
+    #[arg(long)]
+    offline: bool,
+    /// Map a host name (or every name under `*.suffix`) to an address; the
+    /// port comes from the URL. Repeatable.
+    #[arg(long, value_name = "PATTERN=IP")]
+    resolve: Vec<ResolveRule>,
+    /// Allow requests to loopback and private addresses.
+    #[arg(long)]
+    allow_private: bool,
+    /// Time a request may take, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 15.0)]
+    timeout: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Runs the command and maps the outcome to the exit status.
+pub fn run(args: VerifyArgs) -> ExitCode {
+    match run_inner(&args) {
+        Ok(report) => {
+            if let Err(e) = print(&report, args.format) {
+                eprintln!("ecoscout verify: {e:#}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+            ExitCode::from(match report.verdict {
+                Verdict::Verified => EXIT_VERIFIED,
+                _ => EXIT_NOT_VERIFIED,
+            })
+        }
+        Err(e) => {
+            eprintln!("ecoscout verify: {e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn run_inner(args: &VerifyArgs) -> Result<CertificateReport> {
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        bail!("--timeout must be a positive number of seconds");
+    }
+    let trust = Arc::new(TrustList::load(&args.trust)?);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let url = Url::parse(&args.input)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"));
+        if args.offline {
+            if url.is_some() {
+                bail!(
+                    "--offline: cannot download {}; save it to a file first",
+                    args.input
+                );
+            }
+            let bytes = read_local(&args.input)?;
+            let verifier = Verifier::offline(trust);
+            return Ok(verifier
+                .verify_bytes(&bytes, args.exporter.as_deref())
+                .await?);
+        }
+        let fetcher = HttpFetcher::new(FetchPolicy {
+            timeout: Duration::from_secs_f64(args.timeout),
+            max_body_bytes: eco::fetch::MAX_VERIFICATION_BODY_BYTES,
+            resolve: args.resolve.clone(),
+            allow_private: args.allow_private,
+            ..FetchPolicy::default()
+        })?;
+        let bytes = match &url {
+            Some(url) => {
+                let response = fetcher
+                    .get(url, "application/vc, application/json")
+                    .await
+                    .with_context(|| format!("cannot download {url}"))?;
+                if response.status != 200 {
+                    bail!("{url} answered HTTP {}", response.status);
+                }
+                response.body
+            }
+            None => read_local(&args.input)?,
+        };
+        let verifier = Verifier::new(trust, fetcher);
+        let mut report = verifier
+            .verify_bytes(&bytes, args.exporter.as_deref())
+            .await?;
+        report.url = url.map(|u| u.to_string());
+        Ok(report)
+    })
+}
+
+/// Reads a file or standard input, at most one byte past the document cap
+/// (so that an oversized document is reported as such, not read whole).
+fn read_local(input: &str) -> Result<Vec<u8>> {
+    let limit = MAX_DOCUMENT_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    if input == "-" {
+        std::io::stdin()
+            .take(limit)
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+    } else {
+        std::fs::File::open(input)
+            .with_context(|| format!("cannot open {input}"))?
+            .take(limit)
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read {input}"))?;
+    }
+    Ok(bytes)
+}
+
+fn print(report: &CertificateReport, format: Format) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, report)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_owned());
+            writeln!(out, "certificate  {}", or_none(&report.certificate_number))?;
+            let authority = report
+                .authority
+                .as_deref()
+                .map(|a| format!(" (authority {a})"))
+                .unwrap_or_else(|| " (not in the trust list)".to_owned());
+            writeln!(out, "issuer       {}{authority}", or_none(&report.issuer))?;
+            writeln!(out, "digest       {}", report.digest)?;
+            if let Some(url) = &report.url {
+                writeln!(out, "url          {url}")?;
+            }
+            for (name, result) in report.checks.iter() {
+                let line = format!(
+                    "  {:<18}{:<9}{}",
+                    name.as_str(),
+                    result.outcome.as_str(),
+                    result.reason.as_deref().unwrap_or("")
+                );
+                writeln!(out, "{}", line.trim_end())?;
+            }
+            writeln!(out, "verdict      {}: {}", report.verdict, report.reason)?;
+        }
+    }
+    Ok(())
+}

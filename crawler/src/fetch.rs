@@ -1,0 +1,409 @@
+//! The HTTP fetcher: reqwest with rustls and the webpki roots, an honest
+//! user agent, size and time caps, redirects followed one hop at a time,
+//! and the address guard applied to every hop and every resolved address.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use eco::{FetchError, FetchResponse, Fetcher};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use url::Url;
+
+use crate::address::is_public;
+
+/// Default time a whole request (connect, redirects, body) may take.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Default cap on a response body, counted after decompression.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
+/// Most redirects followed for one request.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// The user agent: `ecoscout/<version> (+<project URL>)`.
+pub fn default_user_agent() -> String {
+    format!(
+        "ecoscout/{} (+{})",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_REPOSITORY")
+    )
+}
+
+/// A `--resolve PATTERN=IP` rule: the host name, or every name under a
+/// `*.suffix`, goes to `ip` (the port comes from the URL). The user chose
+/// these addresses, so the address guard does not apply to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolveRule {
+    pattern: String,
+    ip: IpAddr,
+}
+
+impl ResolveRule {
+    /// Whether the rule applies to `host`.
+    pub fn matches(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        match self.pattern.strip_prefix("*.") {
+            Some(suffix) => {
+                host.len() > suffix.len()
+                    && host.ends_with(suffix)
+                    && host[..host.len() - suffix.len()].ends_with('.')
+            }
+            None => host == self.pattern,
+        }
+    }
+
+    /// The address the rule gives.
+    pub fn ip(&self) -> IpAddr {
+        self.ip
+    }
+}
+
+impl FromStr for ResolveRule {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ResolveRule, String> {
+        let (pattern, ip) = s
+            .split_once('=')
+            .ok_or_else(|| format!("{s:?}: expected PATTERN=IP, such as '*.test=127.0.0.1'"))?;
+        let pattern = pattern.trim().to_ascii_lowercase();
+        let name = pattern.strip_prefix("*.").unwrap_or(&pattern);
+        if name.is_empty()
+            || name.contains('*')
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            return Err(format!(
+                "{s:?}: {pattern:?} is not a host name or '*.suffix'"
+            ));
+        }
+        let ip = ip
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| format!("{s:?}: {ip:?} is not an IP address"))?;
+        Ok(ResolveRule { pattern, ip })
+    }
+}
+
+impl fmt::Display for ResolveRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.pattern, self.ip)
+    }
+}
+
+/// What the fetcher may do.
+#[derive(Debug, Clone)]
+pub struct FetchPolicy {
+    /// The `User-Agent` header.
+    pub user_agent: String,
+    /// Time a whole request may take, redirects and body included.
+    pub timeout: Duration,
+    /// Cap on a body, counted after decompression.
+    pub max_body_bytes: usize,
+    /// Host-name overrides.
+    pub resolve: Vec<ResolveRule>,
+    /// Switches the address guard off entirely.
+    pub allow_private: bool,
+}
+
+impl Default for FetchPolicy {
+    fn default() -> FetchPolicy {
+        FetchPolicy {
+            user_agent: default_user_agent(),
+            timeout: DEFAULT_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            resolve: Vec::new(),
+            allow_private: false,
+        }
+    }
+}
+
+/// Why the fetcher could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client: {0}")]
+pub struct FetcherSetupError(String);
+
+/// The error the resolver returns when every address of a name is refused.
+#[derive(Debug)]
+struct BlockedAddress(String);
+
+impl fmt::Display for BlockedAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BlockedAddress {}
+
+/// Resolves names with the `--resolve` rules first, then the system
+/// resolver, dropping addresses the guard refuses.
+struct GuardedResolver {
+    rules: Vec<ResolveRule>,
+    allow_private: bool,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_owned();
+        if let Some(rule) = self.rules.iter().find(|r| r.matches(&host)) {
+            let addr = SocketAddr::new(rule.ip, 0);
+            return Box::pin(async move { Ok(Box::new(std::iter::once(addr)) as Addrs) });
+        }
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = found
+                .iter()
+                .copied()
+                .filter(|a| allow_private || is_public(a.ip()))
+                .collect();
+            if allowed.is_empty() && !found.is_empty() {
+                return Err(Box::new(BlockedAddress(format!(
+                    "{host} resolves only to non-public addresses ({})",
+                    found
+                        .iter()
+                        .map(|a| a.ip().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+                    as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The HTTP fetcher every request of a screening goes through.
+#[derive(Clone)]
+pub struct HttpFetcher {
+    client: reqwest::Client,
+    policy: Arc<FetchPolicy>,
+}
+
+impl HttpFetcher {
+    /// Builds a fetcher with `policy`.
+    pub fn new(policy: FetchPolicy) -> Result<HttpFetcher, FetcherSetupError> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let mut tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| FetcherSetupError(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .user_agent(policy.user_agent.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(policy.timeout)
+            .timeout(policy.timeout)
+            .dns_resolver(Arc::new(GuardedResolver {
+                rules: policy.resolve.clone(),
+                allow_private: policy.allow_private,
+            }))
+            .build()
+            .map_err(|e| FetcherSetupError(e.to_string()))?;
+        Ok(HttpFetcher {
+            client,
+            policy: Arc::new(policy),
+        })
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &FetchPolicy {
+        &self.policy
+    }
+
+    /// Checks a URL before any request: http(s) only, and an IP literal must
+    /// pass the address guard.
+    pub fn check_url(&self, url: &Url) -> Result<(), FetchError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(FetchError::Refused(format!(
+                "{url}: only http and https are fetched"
+            )));
+        }
+        let ip = match url.host() {
+            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+            Some(url::Host::Domain(_)) => return Ok(()),
+            None => return Err(FetchError::Refused(format!("{url}: no host"))),
+        };
+        if self.policy.allow_private || is_public(ip) {
+            Ok(())
+        } else {
+            Err(FetchError::Refused(format!(
+                "{url}: {ip} is not a public address (use --allow-private to allow it)"
+            )))
+        }
+    }
+
+    async fn fetch(&self, url: &Url, accept: &str) -> Result<FetchResponse, FetchError> {
+        let mut current = url.clone();
+        for _hop in 0..=MAX_REDIRECTS {
+            self.check_url(&current)?;
+            let response = self
+                .client
+                .get(current.clone())
+                .header(reqwest::header::ACCEPT, accept)
+                .send()
+                .await
+                .map_err(|e| classify(&current, &e, self.policy.timeout))?;
+            let status = response.status();
+            let location = response.headers().get(reqwest::header::LOCATION);
+            if let Some(location) = location.filter(|_| status.is_redirection()) {
+                let location = location.to_str().map_err(|_| {
+                    FetchError::Transport(format!("{current}: unreadable Location header"))
+                })?;
+                current = current.join(location).map_err(|e| {
+                    FetchError::Transport(format!("{current}: bad redirect {location:?}: {e}"))
+                })?;
+                current.set_fragment(None);
+                continue;
+            }
+            let content_type = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body = read_capped(
+                response,
+                self.policy.max_body_bytes,
+                &current,
+                self.policy.timeout,
+            )
+            .await?;
+            return Ok(FetchResponse {
+                url: current,
+                status: status.as_u16(),
+                content_type,
+                body,
+            });
+        }
+        Err(FetchError::Refused(format!(
+            "{url}: more than {MAX_REDIRECTS} redirects"
+        )))
+    }
+}
+
+impl Fetcher for HttpFetcher {
+    async fn get(&self, url: &Url, accept: &str) -> Result<FetchResponse, FetchError> {
+        let timeout = self.policy.timeout;
+        match tokio::time::timeout(timeout, self.fetch(url, accept)).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Timeout {
+                seconds: timeout.as_secs_f64(),
+            }),
+        }
+    }
+}
+
+/// Reads a body chunk by chunk, stopping at the cap.
+async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+    url: &Url,
+    timeout: Duration,
+) -> Result<Vec<u8>, FetchError> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(FetchError::TooLarge { limit: cap });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| classify(url, &e, timeout))?
+    {
+        if body.len() + chunk.len() > cap {
+            return Err(FetchError::TooLarge { limit: cap });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Turns a reqwest error into a fetch error, recognising the guard's refusal.
+fn classify(url: &Url, error: &reqwest::Error, timeout: Duration) -> FetchError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(blocked) = e.downcast_ref::<BlockedAddress>() {
+            return FetchError::Refused(format!(
+                "{url}: {blocked} (use --allow-private to allow it)"
+            ));
+        }
+        source = e.source();
+    }
+    if error.is_timeout() {
+        return FetchError::Timeout {
+            seconds: timeout.as_secs_f64(),
+        };
+    }
+    let mut message = format!("{url}: {error}");
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        message.push_str(&format!(": {e}"));
+        source = e.source();
+    }
+    FetchError::Transport(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_rules_parse_and_match() {
+        let rule: ResolveRule = "*.test=127.0.0.1".parse().unwrap();
+        assert!(rule.matches("supplier.test"));
+        assert!(rule.matches("a.b.test"));
+        assert!(rule.matches("A.Test."));
+        assert!(!rule.matches("test"));
+        assert!(!rule.matches("contest"));
+        let exact: ResolveRule = "sw.example=::1".parse().unwrap();
+        assert!(exact.matches("sw.example") && !exact.matches("x.sw.example"));
+        assert_eq!(exact.ip(), "::1".parse::<IpAddr>().unwrap());
+        for bad in [
+            "",
+            "x",
+            "*.test",
+            "=1.2.3.4",
+            "a b=1.2.3.4",
+            "*.test=localhost",
+            "**.test=1.1.1.1",
+        ] {
+            assert!(bad.parse::<ResolveRule>().is_err(), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn refuses_loopback_literals_and_names_unless_allowed() {
+        let fetcher = HttpFetcher::new(FetchPolicy::default()).unwrap();
+        for url in [
+            "http://127.0.0.1:9/x",
+            "http://[::1]:9/",
+            "http://[::ffff:127.0.0.1]/",
+            "ftp://example.org/",
+            "file:///etc/passwd",
+        ] {
+            let err = fetcher
+                .get(&Url::parse(url).unwrap(), "*/*")
+                .await
+                .unwrap_err();
+            assert!(matches!(err, FetchError::Refused(_)), "{url}: {err:?}");
+        }
+        let err = fetcher
+            .get(&Url::parse("http://localhost:9/").unwrap(), "*/*")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, FetchError::Refused(ref m) if m.contains("non-public")),
+            "{err:?}"
+        );
+    }
+}
