@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -32,24 +33,43 @@ pub enum DocumentError {
     NotAnObject,
 }
 
+/// How long a fetched checkpoint or status list serves. Logs grow and lists
+/// change while a long crawl runs, so a run refetches them this often (and
+/// no more often, whatever the number of certificates).
+pub const CACHE_LIFETIME: Duration = Duration::from_secs(300);
+
 type Shared<T> = Arc<OnceCell<Result<T, String>>>;
 
-/// Responses fetched once per run and shared by every verification.
-#[derive(Default)]
+/// Responses fetched once per [`CACHE_LIFETIME`] of a run and shared by
+/// every verification, failures included.
 struct RunCache {
-    checkpoints: Mutex<HashMap<String, Shared<Checkpoint>>>,
-    status_lists: Mutex<HashMap<String, Shared<StatusList>>>,
+    started: Instant,
+    checkpoints: Mutex<HashMap<(String, u64), Shared<Checkpoint>>>,
+    status_lists: Mutex<HashMap<(String, u64), Shared<StatusList>>>,
 }
 
-fn cell<T>(map: &Mutex<HashMap<String, Shared<T>>>, key: &str) -> Shared<T> {
-    let mut map = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    map.entry(key.to_owned()).or_default().clone()
+impl RunCache {
+    fn new() -> RunCache {
+        RunCache {
+            started: Instant::now(),
+            checkpoints: Mutex::default(),
+            status_lists: Mutex::default(),
+        }
+    }
+
+    /// The cell for `key` in the current lifetime; older ones are dropped.
+    fn cell<T>(&self, map: &Mutex<HashMap<(String, u64), Shared<T>>>, key: &str) -> Shared<T> {
+        let epoch = self.started.elapsed().as_secs() / CACHE_LIFETIME.as_secs().max(1);
+        let mut map = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        map.retain(|(_, e), _| *e == epoch);
+        map.entry((key.to_owned(), epoch)).or_default().clone()
+    }
 }
 
 /// Verifies credentials independently against a trust list. One verifier
-/// serves a whole run: checkpoints and status lists are fetched once and
-/// cached, failures included, so that a thousand certificates of one
-/// authority cost that authority one request each.
+/// serves a whole run: checkpoints and status lists are fetched once per
+/// [`CACHE_LIFETIME`] and cached, failures included, so that a thousand
+/// certificates of one authority cost that authority one request each.
 pub struct Verifier<F> {
     trust: Arc<TrustList>,
     fetcher: F,
@@ -66,7 +86,7 @@ impl Verifier<Offline> {
             fetcher: Offline,
             online: false,
             now: None,
-            cache: RunCache::default(),
+            cache: RunCache::new(),
         }
     }
 }
@@ -79,7 +99,7 @@ impl<F: Fetcher> Verifier<F> {
             fetcher,
             online: true,
             now: None,
-            cache: RunCache::default(),
+            cache: RunCache::new(),
         }
     }
 
@@ -278,7 +298,7 @@ impl<F: Fetcher> Verifier<F> {
             ));
         };
         let url = log.url.join("checkpoint").map_err(|e| e.to_string())?;
-        let cell = cell(&self.cache.checkpoints, url.as_str());
+        let cell = self.cache.cell(&self.cache.checkpoints, url.as_str());
         cell.get_or_init(|| async {
             let response = self.get(&url, "text/plain").await?;
             if response.status != 200 {
@@ -341,7 +361,7 @@ impl<F: Fetcher> Verifier<F> {
         purpose: &str,
     ) -> Result<StatusList, String> {
         let key = format!("{purpose} {url}");
-        let cell = cell(&self.cache.status_lists, &key);
+        let cell = self.cache.cell(&self.cache.status_lists, &key);
         cell.get_or_init(|| async {
             let response = self.get(url, "application/vc, application/json").await?;
             if response.status != 200 {
