@@ -5,6 +5,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod sim_cmd;
 mod verify;
 
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ struct Cli {
 enum Command {
     /// Verify one e-CO credential independently against a trust list.
     Verify(verify::VerifyArgs),
+    /// Serve a simulated supplier web (for trying ecoscout and for tests).
+    Sim(sim_cmd::SimArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,5 +47,6 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Verify(args) => verify::run(args),
+        Command::Sim(args) => sim_cmd::run(args),
     }
 }

@@ -306,3 +306,130 @@ fn bs58_encode(bytes: &[u8]) -> String {
         .chain(digits.iter().rev().map(|&d| ALPHABET[d as usize] as char))
         .collect()
 }
+
+/// `ecoscout verify URL` over loopback against a simulated world, with the
+/// address guard on and `--resolve` mapping the world's names.
+#[test]
+fn verifies_urls_against_the_simulated_web() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let world = runtime
+        .block_on(sim::SimWorld::start(sim::SimOptions {
+            suppliers: 60,
+            seed: 4,
+            out_dir: Some(dir.path().into()),
+            ..sim::SimOptions::default()
+        }))
+        .unwrap();
+    let trust = dir.path().join("trust.toml");
+    let truth: Vec<Value> = std::fs::read_to_string(dir.path().join("truth.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for line in &truth {
+        let Some(cert) = line["certificates"].as_array().and_then(|c| c.first()) else {
+            continue;
+        };
+        let verdict = cert["verdict"].as_str().unwrap();
+        seen.insert(verdict.to_owned());
+        let out = ecoscout(&[
+            "verify",
+            cert["url"].as_str().unwrap(),
+            "--trust",
+            trust.to_str().unwrap(),
+            "--exporter",
+            line["domain"].as_str().unwrap(),
+            "--resolve",
+            "*.test=127.0.0.1",
+            "--format",
+            "json",
+        ]);
+        let report: Value =
+            serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+        assert_eq!(
+            report["verdict"], verdict,
+            "{}: {}",
+            cert["url"], report["reason"]
+        );
+        assert_eq!(report["url"], cert["url"]);
+        assert_eq!(
+            out.status.code(),
+            Some(if verdict == "verified" { 0 } else { 1 })
+        );
+        for check in cert["failing_checks"].as_array().unwrap() {
+            assert_eq!(report["checks"][check.as_str().unwrap()], "fail");
+        }
+    }
+    assert!(
+        seen.contains("verified") && seen.contains("failed"),
+        "{seen:?}"
+    );
+    drop(world);
+}
+
+#[test]
+fn the_sim_command_serves_a_world_and_writes_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
+        .args([
+            "sim",
+            "--suppliers",
+            "30",
+            "--seed",
+            "9",
+            "--out",
+            dir.path().to_str().unwrap(),
+            "--log-requests",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let first = lines.next().unwrap().unwrap();
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let try_line = lines
+        .find(|l| l.as_ref().is_ok_and(|l| l.starts_with("try:")))
+        .unwrap()
+        .unwrap();
+    let host = try_line
+        .split("Host: ")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap()
+        .to_owned();
+    // A plain HTTP/1.1 request with a Host header, as curl would send.
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    std::io::Write::write_all(
+        &mut stream,
+        format!("GET /robots.txt HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 "), "{response}");
+    for file in ["seeds.csv", "trust.toml", "truth.jsonl", "requests.jsonl"] {
+        assert!(dir.path().join(file).exists(), "{file}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("truth.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        30
+    );
+    let requests = std::fs::read_to_string(dir.path().join("requests.jsonl")).unwrap();
+    assert!(requests.contains("/robots.txt"), "{requests}");
+    child.kill().unwrap();
+    let _ = child.wait();
+}

@@ -256,7 +256,8 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn new(status: u16, content_type: &'static str, body: impl Into<Vec<u8>>) -> Answer {
+    /// An answer with a body.
+    pub fn new(status: u16, content_type: &'static str, body: impl Into<Vec<u8>>) -> Answer {
         Answer {
             status,
             content_type,
@@ -264,7 +265,8 @@ impl Answer {
         }
     }
 
-    fn json(status: u16, value: &impl Serialize) -> Answer {
+    /// A JSON answer.
+    pub fn json(status: u16, value: &impl Serialize) -> Answer {
         Answer::new(
             status,
             "application/json",
@@ -272,7 +274,8 @@ impl Answer {
         )
     }
 
-    fn error(status: u16, message: &str) -> Answer {
+    /// A JSON error answer: `{"error": message}`.
+    pub fn error(status: u16, message: &str) -> Answer {
         Answer::json(status, &json!({ "error": message }))
     }
 }
@@ -340,6 +343,20 @@ impl IssuingAuthority {
             valid_from: "2026-01-01T00:00:00Z".to_owned(),
             status_credential: None,
         })
+    }
+
+    /// Sizes the revocation list for at least `bits` credentials (never
+    /// below the standard's minimum).
+    pub fn with_status_bits(mut self, bits: usize) -> IssuingAuthority {
+        self.revocations = StatusList::new(bits);
+        self.status_credential = None;
+        self
+    }
+
+    /// Sets the hosts of its official verification portals.
+    pub fn with_portals(mut self, portals: Vec<String>) -> IssuingAuthority {
+        self.portals = portals;
+        self
     }
 
     /// The URL of its (single) revocation list credential.
@@ -476,6 +493,23 @@ pub enum RegistryStatus {
     Expired,
 }
 
+/// The single-window record of a credential (spec section 5).
+pub fn registry_record(credential: &Value, status: RegistryStatus) -> Result<Value, JsonError> {
+    let subject = credential::subjects(credential)
+        .into_iter()
+        .next()
+        .cloned()
+        .unwrap_or_default();
+    Ok(json!({
+        "certificateNumber": credential::certificate_number(credential),
+        "status": status,
+        "exporter": credential::exporter_name(credential),
+        "importingCountry": subject["importer"]["country"],
+        "digest": hex::encode(credential::digest(credential)?),
+        "singleWindowReference": subject["singleWindowReference"],
+    }))
+}
+
 /// The single-window registry (spec section 5).
 #[derive(Debug, Clone, Default)]
 pub struct SingleWindow {
@@ -497,20 +531,8 @@ impl SingleWindow {
         let number = credential::certificate_number(credential)
             .unwrap_or_default()
             .to_owned();
-        let subject = credential::subjects(credential)
-            .into_iter()
-            .next()
-            .cloned()
-            .unwrap_or_default();
-        let record = json!({
-            "certificateNumber": number,
-            "status": status,
-            "exporter": credential::exporter_name(credential),
-            "importingCountry": subject["importer"]["country"],
-            "digest": hex::encode(credential::digest(credential)?),
-            "singleWindowReference": subject["singleWindowReference"],
-        });
-        self.records.insert(number, record);
+        self.records
+            .insert(number, registry_record(credential, status)?);
         Ok(())
     }
 

@@ -1,0 +1,98 @@
+//! `ecoscout sim`: serve a simulated supplier web until interrupted.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use clap::Args;
+use sim::{SimOptions, SimWorld};
+
+/// Most suppliers a world may have.
+const MAX_SUPPLIERS: usize = 100_000;
+
+/// Arguments of `ecoscout sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Number of suppliers.
+    #[arg(long, default_value_t = 60)]
+    suppliers: usize,
+    /// Seed: the same seed gives the same world.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Folder for seeds.csv, trust.toml, truth.jsonl (and requests.jsonl).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Include hostile servers (drip, 50 MB page, gzip bomb, ...).
+    #[arg(long)]
+    hostile: bool,
+    /// Write every request to DIR/requests.jsonl.
+    #[arg(long)]
+    log_requests: bool,
+}
+
+/// Runs the command.
+pub fn run(args: SimArgs) -> ExitCode {
+    match run_inner(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ecoscout sim: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_inner(args: SimArgs) -> Result<()> {
+    if args.suppliers == 0 || args.suppliers > MAX_SUPPLIERS {
+        bail!("--suppliers must be between 1 and {MAX_SUPPLIERS}");
+    }
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let world = SimWorld::start(SimOptions {
+            suppliers: args.suppliers,
+            seed: args.seed,
+            hostile: args.hostile,
+            port: args.port,
+            out_dir: Some(args.out.clone()),
+            log_requests: args.log_requests,
+            ..SimOptions::default()
+        })
+        .await?;
+        let addr = world.addr();
+        let example = world.world().supplier(0);
+        let origin = world.world().spec(&example).origin;
+        let host = origin
+            .trim_start_matches("http://")
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        println!(
+            "serving {} suppliers on http://{addr}/ (seed {})",
+            world.world().len(),
+            args.seed
+        );
+        println!("files: {}", args.out.display());
+        println!(
+            "  seeds.csv  trust.toml  truth.jsonl{}",
+            if args.log_requests {
+                "  requests.jsonl"
+            } else {
+                ""
+            }
+        );
+        println!("try:   curl -H 'Host: {host}' http://{addr}/");
+        println!(
+            "or:    curl --resolve '{host}:{}:127.0.0.1' {origin}/",
+            addr.port()
+        );
+        println!("crawl: --resolve '*.test=127.0.0.1'   (Ctrl-C stops)");
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
+        println!("stopped");
+        Ok(())
+    })
+}

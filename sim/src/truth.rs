@@ -1,0 +1,176 @@
+//! The files a world writes: `seeds.csv`, `trust.toml` and `truth.jsonl`.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use eco::trust::TrustListFile;
+use serde::Serialize;
+
+use crate::spec::SiteSpec;
+use crate::world::{Supplier, World};
+
+/// One certificate in the ground truth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TruthCertificate {
+    /// Certificate number.
+    pub number: String,
+    /// URL of the credential document.
+    pub url: String,
+    /// The verdict independent verification must reach.
+    pub verdict: &'static str,
+    /// The checks that must fail.
+    pub failing_checks: Vec<&'static str>,
+}
+
+/// One supplier's ground truth (one line of `truth.jsonl`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Truth {
+    /// Registrable domain.
+    pub domain: String,
+    /// Profile name.
+    pub profile: &'static str,
+    /// Path of the certifications page a correct crawler finds, if any.
+    pub cert_page: Option<String>,
+    /// Entry kinds a correct crawler must find.
+    pub entry_kinds: Vec<&'static str>,
+    /// The credentials a correct crawler downloads, and their verdicts.
+    pub certificates: Vec<TruthCertificate>,
+    /// Whether a red flag must be raised (None: either is defensible).
+    pub red_flag: Option<bool>,
+    /// URLs a correct crawler never requests.
+    pub must_not_request: Vec<String>,
+}
+
+/// Why a file could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    /// I/O.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Encoding.
+    #[error("{0}")]
+    Encode(String),
+}
+
+impl World {
+    /// The site spec of a supplier as served.
+    pub fn spec(&self, s: &Supplier) -> SiteSpec {
+        let portal = self
+            .authorities()
+            .iter()
+            .find(|a| a.trusted && a.country == s.country)
+            .and_then(|a| {
+                a.issuing
+                    .lock()
+                    .ok()
+                    .and_then(|i| i.portals.first().cloned())
+            });
+        SiteSpec::new(s, self.config().port, portal.as_deref())
+    }
+
+    /// The ground truth of supplier `index`.
+    pub fn truth(&self, index: usize) -> Truth {
+        let s = self.supplier(index);
+        let spec = self.spec(&s);
+        let visible =
+            spec.cert_path.is_some() && s.profile != crate::profile::Profile::RobotsBlocked;
+        let certificates = if visible {
+            spec.credentials
+                .iter()
+                .filter_map(|(position, path)| {
+                    let cert = s.certificates.iter().find(|c| c.position == *position)?;
+                    let (verdict, failing) = cert.kind.expected();
+                    Some(TruthCertificate {
+                        number: cert.number.clone(),
+                        url: format!("{}{path}", spec.origin),
+                        verdict,
+                        failing_checks: failing.to_vec(),
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Truth {
+            domain: s.domain.clone(),
+            profile: s.profile.name(),
+            cert_page: if visible {
+                spec.cert_path.clone()
+            } else {
+                None
+            },
+            entry_kinds: spec.entry_kinds(s.profile),
+            certificates,
+            red_flag: if visible || matches!(s.profile, crate::profile::Profile::Hostile(_)) {
+                s.profile.red_flag()
+            } else {
+                Some(false)
+            },
+            must_not_request: spec.must_not_request(s.profile),
+        }
+    }
+
+    /// The buyer's trust list for this world: every authority but the
+    /// untrusted one, with URLs on the world's port.
+    pub fn trust_list(&self) -> TrustListFile {
+        TrustListFile {
+            authority: self
+                .authorities()
+                .iter()
+                .filter(|a| a.trusted)
+                .filter_map(|a| a.issuing.lock().ok().map(|i| i.trust_entry()))
+                .collect(),
+        }
+    }
+
+    /// Writes `seeds.csv`, `trust.toml` and `truth.jsonl` into `dir`.
+    pub fn write_files(&self, dir: &Path) -> Result<(), FilesError> {
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| FilesError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let seeds = dir.join("seeds.csv");
+        let mut csv =
+            csv::Writer::from_path(&seeds).map_err(|e| FilesError::Encode(e.to_string()))?;
+        csv.write_record(["name", "website", "country", "region"])
+            .map_err(|e| FilesError::Encode(e.to_string()))?;
+        for i in 0..self.len() {
+            let s = self.supplier(i);
+            let spec = self.spec(&s);
+            csv.write_record([
+                s.name.as_str(),
+                &format!("{}/", spec.origin),
+                s.country,
+                s.region,
+            ])
+            .map_err(|e| FilesError::Encode(e.to_string()))?;
+        }
+        csv.flush().map_err(io(&seeds))?;
+
+        let trust = dir.join("trust.toml");
+        let text =
+            toml::to_string(&self.trust_list()).map_err(|e| FilesError::Encode(e.to_string()))?;
+        std::fs::write(
+            &trust,
+            format!("# The buyer's trust list for the simulated world.\n{text}"),
+        )
+        .map_err(io(&trust))?;
+
+        let truth = dir.join("truth.jsonl");
+        let file = std::fs::File::create(&truth).map_err(io(&truth))?;
+        let mut out = std::io::BufWriter::new(file);
+        for i in 0..self.len() {
+            let line = serde_json::to_string(&self.truth(i))
+                .map_err(|e| FilesError::Encode(e.to_string()))?;
+            writeln!(out, "{line}").map_err(io(&truth))?;
+        }
+        out.flush().map_err(io(&truth))?;
+        Ok(())
+    }
+}
