@@ -10,6 +10,9 @@
 //!   other non-public addresses unless `--allow-private` is given.
 
 pub mod address;
+pub mod charset;
 pub mod fetch;
+pub mod robots;
+pub mod sitemap;
 
 pub use fetch::{FetchPolicy, HttpFetcher, ResolveRule};
