@@ -5,6 +5,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod crawl_cmd;
 mod sim_cmd;
 mod verify;
 
@@ -28,6 +29,8 @@ struct Cli {
 enum Command {
     /// Verify one e-CO credential independently against a trust list.
     Verify(verify::VerifyArgs),
+    /// Screen the suppliers of a seeds file.
+    Crawl(crawl_cmd::CrawlArgs),
     /// Serve a simulated supplier web (for trying ecoscout and for tests).
     Sim(sim_cmd::SimArgs),
 }
@@ -48,5 +51,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Verify(args) => verify::run(args),
         Command::Sim(args) => sim_cmd::run(args),
+        Command::Crawl(args) => crawl_cmd::run(args),
     }
 }

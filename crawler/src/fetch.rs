@@ -244,52 +244,143 @@ impl HttpFetcher {
         }
     }
 
-    async fn fetch(&self, url: &Url, accept: &str) -> Result<FetchResponse, FetchError> {
-        let mut current = url.clone();
-        for _hop in 0..=MAX_REDIRECTS {
-            self.check_url(&current)?;
-            let response = self
+    /// Makes one request without following redirects: the caller decides
+    /// whether a redirect's target may be fetched (robots.txt, scope).
+    pub async fn send_once(&self, request: &HttpRequest) -> Result<Hop, FetchError> {
+        let timeout = self.policy.timeout;
+        match tokio::time::timeout(timeout, self.send_inner(request)).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Timeout {
+                seconds: timeout.as_secs_f64(),
+            }),
+        }
+    }
+
+    async fn send_inner(&self, request: &HttpRequest) -> Result<Hop, FetchError> {
+        let url = &request.url;
+        self.check_url(url)?;
+        let builder = match &request.form {
+            Some(body) => self
                 .client
-                .get(current.clone())
-                .header(reqwest::header::ACCEPT, accept)
-                .send()
-                .await
-                .map_err(|e| classify(&current, &e, self.policy.timeout))?;
-            let status = response.status();
-            let location = response.headers().get(reqwest::header::LOCATION);
-            if let Some(location) = location.filter(|_| status.is_redirection()) {
-                let location = location.to_str().map_err(|_| {
-                    FetchError::Transport(format!("{current}: unreadable Location header"))
-                })?;
-                current = current.join(location).map_err(|e| {
-                    FetchError::Transport(format!("{current}: bad redirect {location:?}: {e}"))
-                })?;
-                current.set_fragment(None);
-                continue;
-            }
-            let content_type = response
+                .post(url.clone())
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body.clone()),
+            None => self.client.get(url.clone()),
+        };
+        let response = builder
+            .header(reqwest::header::ACCEPT, &request.accept)
+            .send()
+            .await
+            .map_err(|e| classify(url, &e, self.policy.timeout))?;
+        let status = response.status();
+        let location = response.headers().get(reqwest::header::LOCATION);
+        if let Some(location) = location.filter(|_| status.is_redirection()) {
+            let location = location
+                .to_str()
+                .map_err(|_| FetchError::Transport(format!("{url}: unreadable Location header")))?;
+            let mut target = url.join(location).map_err(|e| {
+                FetchError::Transport(format!("{url}: bad redirect {location:?}: {e}"))
+            })?;
+            target.set_fragment(None);
+            return Ok(Hop::Redirect {
+                status: status.as_u16(),
+                location: target,
+            });
+        }
+        let header = |name| {
+            response
                 .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let body = read_capped(
-                response,
-                self.policy.max_body_bytes,
-                &current,
-                self.policy.timeout,
-            )
-            .await?;
-            return Ok(FetchResponse {
-                url: current,
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let retry_after = header(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = read_capped(
+            response,
+            self.policy.max_body_bytes,
+            url,
+            self.policy.timeout,
+        )
+        .await?;
+        Ok(Hop::Response {
+            response: FetchResponse {
+                url: url.clone(),
                 status: status.as_u16(),
                 content_type,
                 body,
-            });
+            },
+            retry_after,
+        })
+    }
+
+    async fn fetch(&self, url: &Url, accept: &str) -> Result<FetchResponse, FetchError> {
+        let mut request = HttpRequest::get(url.clone(), accept);
+        for _hop in 0..=MAX_REDIRECTS {
+            match self.send_inner(&request).await? {
+                Hop::Response { response, .. } => return Ok(response),
+                Hop::Redirect { location, .. } => request = HttpRequest::get(location, accept),
+            }
         }
         Err(FetchError::Refused(format!(
             "{url}: more than {MAX_REDIRECTS} redirects"
         )))
     }
+}
+
+/// One request: GET, or POST of an urlencoded form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// The URL.
+    pub url: Url,
+    /// The `Accept` header.
+    pub accept: String,
+    /// For a POST, the urlencoded form body.
+    pub form: Option<String>,
+}
+
+impl HttpRequest {
+    /// A GET.
+    pub fn get(url: Url, accept: &str) -> HttpRequest {
+        HttpRequest {
+            url,
+            accept: accept.to_owned(),
+            form: None,
+        }
+    }
+
+    /// A POST of an urlencoded form.
+    pub fn post_form(url: Url, accept: &str, body: String) -> HttpRequest {
+        HttpRequest {
+            url,
+            accept: accept.to_owned(),
+            form: Some(body),
+        }
+    }
+}
+
+/// What one request answered.
+#[derive(Debug, Clone)]
+pub enum Hop {
+    /// A response (any status but a redirect with a Location).
+    Response {
+        /// The response.
+        response: FetchResponse,
+        /// A `Retry-After` in seconds, if the server sent one.
+        retry_after: Option<Duration>,
+    },
+    /// A redirect.
+    Redirect {
+        /// Its status.
+        status: u16,
+        /// Where it points (resolved, without fragment).
+        location: Url,
+    },
 }
 
 impl Fetcher for HttpFetcher {

@@ -11,8 +11,18 @@
 
 pub mod address;
 pub mod charset;
+pub mod crawl;
+pub mod extract;
 pub mod fetch;
+pub mod observation;
+pub mod page;
+pub mod polite;
+pub mod probe;
 pub mod robots;
+pub mod screen;
+pub mod seeds;
 pub mod sitemap;
+pub mod urlnorm;
+pub mod vocab;
 
 pub use fetch::{FetchPolicy, HttpFetcher, ResolveRule};

@@ -1,0 +1,240 @@
+//! `ecoscout crawl`: screen the suppliers of a seeds file.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use clap::Args;
+use crawler::crawl::crawl;
+use crawler::fetch::default_user_agent;
+use crawler::polite::{
+    DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_CONCURRENCY, PoliteFetcher, Politeness,
+};
+use crawler::screen::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES, ScreenConfig, Screener};
+use crawler::seeds::read_seeds;
+use crawler::{FetchPolicy, HttpFetcher, ResolveRule};
+use eco::TrustList;
+
+/// Arguments of `ecoscout crawl`.
+#[derive(Debug, Args)]
+pub struct CrawlArgs {
+    /// Seeds CSV: a header with `website`, optionally `name`, `country`, `region`.
+    #[arg(long, value_name = "FILE")]
+    seeds: PathBuf,
+    /// The buyer's trust list (TOML).
+    #[arg(long, value_name = "FILE")]
+    trust: PathBuf,
+    /// Write observations as JSON Lines to this file (`-`: standard output).
+    #[arg(long, value_name = "FILE", default_value = "-")]
+    jsonl: String,
+    #[command(flatten)]
+    net: NetArgs,
+}
+
+/// Network and politeness flags, shared by the commands that crawl.
+#[derive(Debug, Args, Clone)]
+pub struct NetArgs {
+    /// Requests in flight across all hosts.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+    /// Requests in flight to one host.
+    #[arg(long, default_value_t = DEFAULT_PER_HOST_CONCURRENCY)]
+    pub per_host_concurrency: usize,
+    /// Minimum time between requests to one host (`1s`, `250ms`, `0`); a
+    /// larger robots.txt Crawl-delay wins.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub delay: Duration,
+    /// Time one request may take (`15s`).
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Largest response body, after decompression (`5MiB`, `512KiB`, bytes).
+    #[arg(long, default_value = "5MiB", value_parser = parse_size)]
+    pub max_body: usize,
+    /// Pages fetched per site at most.
+    #[arg(long, default_value_t = DEFAULT_MAX_PAGES)]
+    pub max_pages: u32,
+    /// Link depth from the start page at most.
+    #[arg(long, default_value_t = DEFAULT_MAX_DEPTH)]
+    pub max_depth: u32,
+    /// Wall-clock time one site may take (`180s`).
+    #[arg(long, default_value = "180s", value_parser = parse_duration)]
+    pub site_budget: Duration,
+    /// The User-Agent header.
+    #[arg(long, default_value_t = default_user_agent())]
+    pub user_agent: String,
+    /// Map a host name (or `*.suffix`) to an address. Repeatable.
+    #[arg(long, value_name = "PATTERN=IP")]
+    pub resolve: Vec<ResolveRule>,
+    /// Allow requests to loopback and private addresses.
+    #[arg(long)]
+    pub allow_private: bool,
+}
+
+impl NetArgs {
+    /// The screener these flags describe.
+    pub fn screener(&self, trust: Arc<TrustList>) -> Result<Screener> {
+        if self.concurrency == 0 || self.per_host_concurrency == 0 {
+            bail!("--concurrency and --per-host-concurrency must be at least 1");
+        }
+        let http = HttpFetcher::new(FetchPolicy {
+            user_agent: self.user_agent.clone(),
+            timeout: self.timeout,
+            max_body_bytes: self.max_body,
+            resolve: self.resolve.clone(),
+            allow_private: self.allow_private,
+        })?;
+        let agent = self
+            .user_agent
+            .split('/')
+            .next()
+            .unwrap_or("ecoscout")
+            .trim()
+            .to_owned();
+        let fetcher = PoliteFetcher::new(
+            http,
+            Politeness {
+                concurrency: self.concurrency,
+                per_host_concurrency: self.per_host_concurrency,
+                delay: self.delay,
+                robots_agent: agent,
+                ..Politeness::default()
+            },
+        );
+        Ok(Screener::new(
+            fetcher,
+            trust,
+            ScreenConfig {
+                max_pages: self.max_pages,
+                max_depth: self.max_depth,
+                site_budget: self.site_budget,
+            },
+        ))
+    }
+}
+
+/// Parses `1s`, `250ms`, `2m`, `1.5` (seconds) or `0`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => (&text[..i], &text[i..]),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 1s or 250ms"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (ms, s, m, h)")),
+    };
+    if !seconds.is_finite() || !(0.0..=86_400.0).contains(&seconds) {
+        return Err(format!("{text:?} is out of range"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Parses `5MiB`, `512KiB`, `1GiB` or a number of bytes.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => (&text[..i], &text[i..]),
+        None => (text, ""),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 5MiB"))?;
+    let factor = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kib" | "kb" | "k" => 1024.0,
+        "mib" | "mb" | "m" => 1024.0 * 1024.0,
+        "gib" | "gb" | "g" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (KiB, MiB, GiB)")),
+    };
+    let bytes = value * factor;
+    if !(1.0..=4.0 * 1024.0 * 1024.0 * 1024.0).contains(&bytes) {
+        return Err(format!("{text:?} is out of range"));
+    }
+    Ok(bytes as usize)
+}
+
+/// Runs the command.
+pub fn run(args: CrawlArgs) -> ExitCode {
+    match run_inner(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ecoscout crawl: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_inner(args: CrawlArgs) -> Result<()> {
+    let trust = Arc::new(TrustList::load(&args.trust)?);
+    let seeds = read_seeds(&args.seeds)?;
+    for problem in &seeds.problems {
+        eprintln!(
+            "{}:{}: skipped: {}",
+            args.seeds.display(),
+            problem.line,
+            problem.problem
+        );
+    }
+    let mut out: Box<dyn std::io::Write> = if args.jsonl == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(std::io::BufWriter::new(
+            std::fs::File::create(&args.jsonl)
+                .with_context(|| format!("cannot create {}", args.jsonl))?,
+        ))
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let total = seeds.seeds.len();
+    let (mut done, mut with_errors) = (0usize, 0usize);
+    runtime.block_on(async {
+        let screener = Arc::new(args.net.screener(trust)?);
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let sites = args.net.concurrency;
+        let task = tokio::spawn(crawl(screener, seeds.seeds, sites, tx));
+        while let Some(observation) = rx.recv().await {
+            done += 1;
+            with_errors += usize::from(!observation.errors.is_empty());
+            serde_json::to_writer(&mut out, &observation)?;
+            writeln!(out)?;
+            out.flush()?;
+        }
+        task.await.context("the crawl stopped unexpectedly")?;
+        anyhow::Ok(())
+    })?;
+    eprintln!(
+        "screened {done} of {total} suppliers ({with_errors} with errors); {} seed rows skipped",
+        seeds.problems.len()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("fast").is_err());
+        assert_eq!(parse_size("5MiB"), Ok(5 * 1024 * 1024));
+        assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("5XB").is_err());
+    }
+}

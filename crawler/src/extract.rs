@@ -1,0 +1,399 @@
+//! What a page offers for e-CO verification (spec section 6): JSON-LD
+//! certifications and `CheckAction` templates, verification forms,
+//! credential, portal and OpenAPI links, and certificate numbers in text.
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_json::Value;
+use url::Url;
+
+use crate::observation::{Entry, EntryKind};
+use crate::page::{Form, PageFacts};
+use crate::vocab::{Vocabulary, WordList, host_in};
+
+/// Deepest JSON-LD nesting walked.
+const MAX_JSONLD_DEPTH: usize = 32;
+
+/// A verification API: a URL template with one placeholder.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ApiEndpoint {
+    /// The template as published.
+    pub template: String,
+    /// The placeholder, with braces (`{certificationIdentification}`).
+    pub placeholder: String,
+    /// HTTP method (GET unless the page says otherwise).
+    pub method: String,
+}
+
+/// A verification form and the input that takes the number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormEndpoint {
+    /// The form.
+    pub form: Form,
+    /// The name of the number input.
+    pub number_field: String,
+}
+
+/// What one page offers.
+#[derive(Debug, Clone, Default)]
+pub struct Findings {
+    /// Entries, de-duplicated.
+    pub entries: BTreeSet<Entry>,
+    /// API templates.
+    pub apis: Vec<ApiEndpoint>,
+    /// Verification forms.
+    pub forms: Vec<FormEndpoint>,
+    /// Credential document URLs.
+    pub credentials: Vec<Url>,
+    /// Certificate numbers from JSON-LD.
+    pub structured_numbers: Vec<String>,
+    /// Certificate-number-like text near certificate-of-origin words.
+    pub text_numbers: Vec<String>,
+    /// Number of JSON-LD `Certification` items.
+    pub certifications: usize,
+}
+
+impl Findings {
+    /// Whether the page offers any verification entry or certification.
+    pub fn has_entries(&self) -> bool {
+        !self.entries.is_empty() || self.certifications > 0
+    }
+}
+
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[A-Z0-9]{1,14}(?:[-/.][A-Z0-9]{1,14}){1,6}\b|\b[A-Z]{1,8}[0-9]{5,20}\b")
+        .expect("a constant regex")
+});
+static DATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$").expect("a constant regex"));
+
+/// Whether a token looks like a certificate number: 6 to 40 characters,
+/// at least 5 digits and a letter, and not a date.
+pub fn looks_like_number(token: &str) -> bool {
+    (6..=40).contains(&token.len())
+        && token.bytes().filter(u8::is_ascii_digit).count() >= 5
+        && token.bytes().any(|b| b.is_ascii_alphabetic())
+        && !DATE.is_match(token)
+}
+
+fn type_is(node: &serde_json::Map<String, Value>, wanted: &str) -> bool {
+    let matches = |t: &str| {
+        let t = t.rsplit(['/', ':', '#']).next().unwrap_or(t);
+        t.eq_ignore_ascii_case(wanted)
+    };
+    match node.get("@type").or_else(|| node.get("type")) {
+        Some(Value::String(t)) => matches(t),
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).any(matches),
+        _ => false,
+    }
+}
+
+fn string_or_number(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Object(o) => o
+            .get("value")
+            .or_else(|| o.get("@value"))
+            .and_then(string_or_number),
+        _ => None,
+    }
+}
+
+/// The placeholder of a URL template: `{certificationIdentification}` when
+/// present, else the only `{...}` in it.
+fn placeholder(template: &str) -> Option<String> {
+    if template.contains("{certificationIdentification}") {
+        return Some("{certificationIdentification}".to_owned());
+    }
+    let start = template.find('{')?;
+    let end = start + template[start..].find('}')?;
+    let name = &template[start + 1..end];
+    (!name.is_empty()
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && template[end + 1..].find('{').is_none())
+    .then(|| template[start..=end].to_owned())
+}
+
+fn walk<'a>(
+    value: &'a Value,
+    depth: usize,
+    visit: &mut impl FnMut(&'a serde_json::Map<String, Value>),
+) {
+    if depth > MAX_JSONLD_DEPTH {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            visit(map);
+            for v in map.values() {
+                walk(v, depth + 1, visit);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| walk(v, depth + 1, visit)),
+        _ => {}
+    }
+}
+
+fn action_targets(action: &serde_json::Map<String, Value>, out: &mut Vec<ApiEndpoint>) {
+    let mut push = |template: &str, method: Option<&str>| {
+        if let Some(placeholder) = placeholder(template) {
+            out.push(ApiEndpoint {
+                template: template.trim().to_owned(),
+                placeholder,
+                method: method.unwrap_or("GET").trim().to_ascii_uppercase(),
+            });
+        }
+    };
+    let targets: Vec<&Value> = match action.get("target") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(v) => vec![v],
+        None => Vec::new(),
+    };
+    for target in targets {
+        match target {
+            Value::String(s) => push(s, None),
+            Value::Object(o) => {
+                if let Some(t) = o
+                    .get("urlTemplate")
+                    .or_else(|| o.get("url"))
+                    .and_then(Value::as_str)
+                {
+                    push(t, o.get("httpMethod").and_then(Value::as_str));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn is_openapi_url(url: &Url) -> bool {
+    let last = url
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    last.starts_with("openapi")
+        || last.starts_with("swagger")
+        || last == "api-docs"
+        || last == "api-docs.json"
+}
+
+fn is_credential_link(url: &Url, mime: &str) -> bool {
+    if is_openapi_url(url) {
+        return false;
+    }
+    let mime = mime.split(';').next().unwrap_or_default().trim();
+    if matches!(
+        mime,
+        "application/vc" | "application/vc+ld+json" | "application/vc+jwt" | "application/ld+json"
+    ) {
+        return true;
+    }
+    let last = url
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let ignored = [
+        "manifest.json",
+        "package.json",
+        "composer.json",
+        "site.webmanifest",
+    ];
+    !ignored.contains(&last.as_str())
+        && !url.path().contains("/wp-json/")
+        && (last.ends_with(".json") || last.ends_with(".jsonld") || last.ends_with(".vc"))
+}
+
+/// Finds what `page` offers; `portals` are the official portal hosts.
+pub fn findings(page: &PageFacts, portals: &[String]) -> Findings {
+    let vocab = Vocabulary::get();
+    let mut f = Findings::default();
+    for block in &page.jsonld {
+        walk(block, 0, &mut |node| {
+            if type_is(node, "Certification") {
+                f.certifications += 1;
+                if let Some(n) = node
+                    .get("certificationIdentification")
+                    .and_then(string_or_number)
+                {
+                    f.structured_numbers.push(n);
+                }
+                if let Some(url) = node
+                    .get("url")
+                    .and_then(Value::as_str)
+                    .and_then(|u| Url::parse(u.trim()).ok())
+                {
+                    f.credentials.push(url);
+                }
+            }
+            if type_is(node, "CheckAction") {
+                action_targets(node, &mut f.apis);
+            }
+        });
+    }
+    f.apis.sort();
+    f.apis.dedup();
+    for api in &f.apis {
+        f.entries.insert(Entry {
+            kind: EntryKind::Api,
+            url: api.template.clone(),
+            method: api.method.clone(),
+        });
+    }
+    for url in &page.service_desc {
+        f.entries.insert(Entry {
+            kind: EntryKind::Openapi,
+            url: url.to_string(),
+            method: "GET".into(),
+        });
+    }
+    for link in &page.links {
+        let url = &link.url;
+        if url.host_str().is_some_and(|h| host_in(h, portals)) {
+            f.entries.insert(Entry {
+                kind: EntryKind::PortalLink,
+                url: url.to_string(),
+                method: "GET".into(),
+            });
+        } else if is_openapi_url(url) || link.text.to_ascii_lowercase().contains("openapi") {
+            f.entries.insert(Entry {
+                kind: EntryKind::Openapi,
+                url: url.to_string(),
+                method: "GET".into(),
+            });
+        } else if matches!(url.scheme(), "http" | "https") && is_credential_link(url, &link.mime) {
+            f.credentials.push(url.clone());
+        }
+    }
+    for form in &page.forms {
+        if let Some(field) = number_field(form, vocab) {
+            f.entries.insert(Entry {
+                kind: EntryKind::Form,
+                url: form.action.to_string(),
+                method: form.method.clone(),
+            });
+            f.forms.push(FormEndpoint {
+                form: form.clone(),
+                number_field: field,
+            });
+        }
+    }
+    let mut seen = BTreeSet::new();
+    f.credentials.retain(|u| seen.insert(u.to_string()));
+    for url in &f.credentials {
+        f.entries.insert(Entry {
+            kind: EntryKind::CredentialLink,
+            url: url.to_string(),
+            method: "GET".into(),
+        });
+    }
+    for block in &page.blocks {
+        if !vocab.matches(WordList::Origin, block) {
+            continue;
+        }
+        for m in NUMBER.find_iter(block) {
+            let token = m.as_str().trim_matches(|c: char| c == '.' || c == '/');
+            if looks_like_number(token) && !f.text_numbers.iter().any(|n| n == token) {
+                f.text_numbers.push(token.to_owned());
+            }
+        }
+    }
+    f
+}
+
+/// The input of a form that takes a certificate number, if the form is a
+/// verification form: an input named or labelled as one, or the only text
+/// input of a form that speaks of certificates.
+fn number_field(form: &Form, vocab: &Vocabulary) -> Option<String> {
+    if form
+        .fields
+        .iter()
+        .any(|(name, _)| name.to_ascii_lowercase().contains("password"))
+    {
+        return None;
+    }
+    if let Some((name, _)) = form
+        .text_inputs
+        .iter()
+        .find(|(_, description)| vocab.matches(WordList::NumberField, description))
+    {
+        return Some(name.clone());
+    }
+    let about_certificates = vocab.matches(WordList::Certification, &form.text)
+        || vocab.matches(WordList::Origin, &form.text);
+    match form.text_inputs.as_slice() {
+        [(name, _)] if about_certificates => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// Whether a page is a Certifications page: it offers entries, or its
+/// heading names one, or its title does and a link named it so.
+pub fn is_cert_page(page: &PageFacts, findings: &Findings, reached_by_name: bool) -> bool {
+    let vocab = Vocabulary::get();
+    findings.has_entries()
+        || vocab.matches(WordList::Certification, &page.h1)
+        || (reached_by_name && vocab.matches(WordList::Certification, &page.title))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::page::read_page;
+
+    #[test]
+    fn numbers_look_like_numbers() {
+        for yes in [
+            "RCEP-CN-2026-00001230",
+            "VN-RCEP-26-00001230",
+            "E2026123456",
+            "KL/RCEP/2026/00123",
+        ] {
+            assert!(looks_like_number(yes), "{yes}");
+        }
+        for no in ["2026-06-12", "123456", "ISO-9001", "ABC-DEF-GHI"] {
+            assert!(!looks_like_number(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn finds_every_kind_of_entry() {
+        let html = r#"<html><head><title>Certificates</title>
+        <script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":"WebSite"},{"@type":"Organization",
+          "hasCertification":[{"@type":"schema:Certification","certificationIdentification":"RCEP-CN-2026-0000123","url":"https://a.test/c/1.vc"}],
+          "potentialAction":{"@type":"CheckAction","target":{"@type":"EntryPoint","urlTemplate":"https://a.test/api?no={certificationIdentification}"}}}]}</script>
+        </head><body><h1>Certificates</h1>
+        <table><tr><td>Certificate of Origin RCEP-CN-2026-0000456</td><td><a href="/c/2.json">json</a></td></tr>
+        <tr><td>ISO 9001 EMS-000123456</td></tr></table>
+        <a href="https://www.ecosys.gov.vn/check">official</a> <a href="/api/openapi.json">API</a>
+        <form action="/s"><input name="s" placeholder="Search"></form>
+        <form action="/v" method="post"><label>Số chứng nhận <input name="q"></label></form>
+        </body></html>"#;
+        let page = read_page(&Url::parse("https://a.test/certs").unwrap(), html);
+        let f = findings(&page, &["www.ecosys.gov.vn".to_owned()]);
+        let kinds: BTreeSet<&str> = f.entries.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["api", "credential_link", "form", "openapi", "portal_link"]
+                .into_iter()
+                .collect()
+        );
+        assert_eq!(f.apis[0].placeholder, "{certificationIdentification}");
+        assert_eq!(
+            f.forms.len(),
+            1,
+            "the search form is not a verification form"
+        );
+        assert_eq!(f.forms[0].number_field, "q");
+        assert_eq!(f.structured_numbers, ["RCEP-CN-2026-0000123"]);
+        assert_eq!(f.text_numbers, ["RCEP-CN-2026-0000456"]);
+        assert_eq!(f.credentials.len(), 2);
+        assert!(is_cert_page(&page, &f, false));
+    }
+}

@@ -1,0 +1,117 @@
+//! What a screening records about one supplier (spec section 7, without the
+//! score and tier that the scoring crate adds).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use eco::CertificateReport;
+use serde::{Deserialize, Serialize};
+
+/// The kind of a verification entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// A JSON API (JSON-LD `CheckAction`).
+    Api,
+    /// An HTML verification form.
+    Form,
+    /// A link to an official portal.
+    PortalLink,
+    /// A link to a credential document.
+    CredentialLink,
+    /// A link to an OpenAPI description.
+    Openapi,
+}
+
+impl EntryKind {
+    /// The spec's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Api => "api",
+            EntryKind::Form => "form",
+            EntryKind::PortalLink => "portal_link",
+            EntryKind::CredentialLink => "credential_link",
+            EntryKind::Openapi => "openapi",
+        }
+    }
+}
+
+/// A verification entry found on the site.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Entry {
+    /// Its kind.
+    pub kind: EntryKind,
+    /// Its URL (for an API, the URL template).
+    pub url: String,
+    /// The HTTP method it takes.
+    pub method: String,
+}
+
+/// What a negative control (a well-formed number that cannot exist) got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NegativeControl {
+    /// The endpoint said it does not know the number.
+    Rejected,
+    /// The endpoint called it valid: it is lying.
+    Accepted,
+    /// The endpoint failed or gave no readable answer.
+    Error,
+    /// Not tried (the endpoint could not be reached at all).
+    Skipped,
+}
+
+/// One endpoint asked about one certificate number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    /// The URL asked (for a POST form, the action).
+    pub url: String,
+    /// The number asked about (None when the site showed no number and
+    /// only the negative control was asked).
+    pub certificate_number: Option<String>,
+    /// HTTP status, when an answer came.
+    pub http_status: Option<u16>,
+    /// Time from sending the request to the end of the answer.
+    pub latency_ms: Option<u64>,
+    /// Whether the answer was JSON.
+    pub json: bool,
+    /// The status the answer gave (`valid`, `revoked`, `expired`, `not_found`).
+    pub answer_status: Option<String>,
+    /// What the endpoint said to the negative control.
+    pub negative_control: NegativeControl,
+}
+
+/// Everything a screening observed about one supplier.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observation {
+    /// Registrable domain of the supplier's website.
+    pub domain: String,
+    /// Name, from the seeds file.
+    pub name: String,
+    /// Country, from the seeds file.
+    pub country: String,
+    /// Region, from the seeds file.
+    pub region: String,
+    /// The website the screening started from.
+    pub website: String,
+    /// Extra columns of the seeds file.
+    pub tags: BTreeMap<String, String>,
+    /// When the screening finished.
+    pub crawled_at: DateTime<Utc>,
+    /// How long it took.
+    pub duration_ms: u64,
+    /// Pages fetched (sitemaps, probes and credentials not counted).
+    pub pages_fetched: u32,
+    /// Certifications pages found.
+    pub cert_pages: Vec<String>,
+    /// URLs not fetched because robots.txt disallows them.
+    pub robots_blocked: Vec<String>,
+    /// Verification entries found.
+    pub entries: Vec<Entry>,
+    /// Endpoint probes.
+    pub probes: Vec<Probe>,
+    /// Independently verified certificates.
+    pub certificates: Vec<CertificateReport>,
+    /// What went wrong, in plain words.
+    pub errors: Vec<String>,
+}

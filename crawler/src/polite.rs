@@ -1,0 +1,338 @@
+//! The polite fetcher: every request of a screening (pages, probes,
+//! credential downloads, and the authorities' logs, status lists and the
+//! single window) goes through here, so that global and per-host
+//! concurrency, the per-host delay, robots.txt, retries and redirects are
+//! applied the same way to all.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use eco::{FetchError, FetchResponse, Fetcher};
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+use url::Url;
+
+use crate::fetch::{Hop, HttpFetcher, HttpRequest, MAX_REDIRECTS};
+use crate::robots::RobotsPolicy;
+
+/// Default number of requests in flight across all hosts.
+pub const DEFAULT_CONCURRENCY: usize = 64;
+/// Default number of requests in flight to one host.
+pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 2;
+/// Default minimum time between the starts of two requests to one host.
+pub const DEFAULT_DELAY: Duration = Duration::from_secs(1);
+/// Retries after a connection failure, a 429 or a 503.
+pub const MAX_RETRIES: u32 = 3;
+/// Longest `Retry-After` honoured; a longer one is cut to this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+/// Host records kept before idle ones are dropped.
+const HOST_TABLE_SOFT_LIMIT: usize = 2048;
+
+/// The politeness settings.
+#[derive(Debug, Clone)]
+pub struct Politeness {
+    /// Requests in flight across all hosts.
+    pub concurrency: usize,
+    /// Requests in flight to one host.
+    pub per_host_concurrency: usize,
+    /// Minimum time between request starts on one host (a larger robots.txt
+    /// `Crawl-delay` wins).
+    pub delay: Duration,
+    /// Retries after a connection failure, a 429 or a 503.
+    pub max_retries: u32,
+    /// The product token robots.txt groups are matched against.
+    pub robots_agent: String,
+}
+
+impl Default for Politeness {
+    fn default() -> Politeness {
+        Politeness {
+            concurrency: DEFAULT_CONCURRENCY,
+            per_host_concurrency: DEFAULT_PER_HOST_CONCURRENCY,
+            delay: DEFAULT_DELAY,
+            max_retries: MAX_RETRIES,
+            robots_agent: "ecoscout".to_owned(),
+        }
+    }
+}
+
+/// Why a polite request produced no response.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NetError {
+    /// robots.txt disallows the URL (or the whole host, when robots.txt
+    /// could not be read).
+    #[error("robots.txt disallows {url}{}", reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]
+    Robots {
+        /// The URL refused.
+        url: Url,
+        /// Why the whole host is refused, when it is.
+        reason: Option<String>,
+    },
+    /// The request failed or was refused for another reason.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The screening's time budget ran out.
+    #[error("the site's time budget ran out before {0} was fetched")]
+    Budget(Url),
+}
+
+struct HostState {
+    permits: Arc<Semaphore>,
+    next_start: tokio::sync::Mutex<Instant>,
+    delay: Mutex<Duration>,
+    robots: OnceCell<Result<RobotsPolicy, FetchError>>,
+    last_used: Mutex<Instant>,
+}
+
+/// Counters of what the fetcher did.
+#[derive(Debug, Default)]
+pub struct NetStats {
+    /// Requests sent (each hop and retry counts).
+    pub requests: AtomicU64,
+    /// Requests refused by robots.txt.
+    pub robots_refusals: AtomicU64,
+}
+
+/// The fetcher every request of a screening goes through.
+#[derive(Clone)]
+pub struct PoliteFetcher {
+    http: HttpFetcher,
+    politeness: Arc<Politeness>,
+    global: Arc<Semaphore>,
+    hosts: Arc<Mutex<HashMap<String, Arc<HostState>>>>,
+    stats: Arc<NetStats>,
+}
+
+fn host_key(url: &Url) -> String {
+    format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or_default()
+    )
+}
+
+impl PoliteFetcher {
+    /// A polite fetcher over `http`.
+    pub fn new(http: HttpFetcher, politeness: Politeness) -> PoliteFetcher {
+        PoliteFetcher {
+            http,
+            global: Arc::new(Semaphore::new(politeness.concurrency.max(1))),
+            politeness: Arc::new(politeness),
+            hosts: Arc::new(Mutex::new(HashMap::new())),
+            stats: Arc::new(NetStats::default()),
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &NetStats {
+        &self.stats
+    }
+
+    /// The underlying HTTP fetcher.
+    pub fn http(&self) -> &HttpFetcher {
+        &self.http
+    }
+
+    fn host(&self, url: &Url) -> Arc<HostState> {
+        let key = host_key(url);
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        if hosts.len() > HOST_TABLE_SOFT_LIMIT {
+            let now = Instant::now();
+            let idle = self.politeness.delay.max(Duration::from_secs(2)) * 2;
+            hosts.retain(|_, h| {
+                Arc::strong_count(h) > 1
+                    || h.last_used
+                        .lock()
+                        .map(|t| now.duration_since(*t) < idle)
+                        .unwrap_or(true)
+            });
+        }
+        let state = hosts
+            .entry(key)
+            .or_insert_with(|| {
+                Arc::new(HostState {
+                    permits: Arc::new(Semaphore::new(self.politeness.per_host_concurrency.max(1))),
+                    next_start: tokio::sync::Mutex::new(Instant::now()),
+                    delay: Mutex::new(self.politeness.delay),
+                    robots: OnceCell::new(),
+                    last_used: Mutex::new(Instant::now()),
+                })
+            })
+            .clone();
+        if let Ok(mut t) = state.last_used.lock() {
+            *t = Instant::now();
+        }
+        state
+    }
+
+    /// Waits for a per-host slot (concurrency and delay), then a global one.
+    async fn slot(&self, state: &HostState) -> (OwnedSemaphorePermit, OwnedSemaphorePermit) {
+        let host_permit = state
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("host semaphores are never closed");
+        let wait = {
+            let delay = state
+                .delay
+                .lock()
+                .map(|d| *d)
+                .unwrap_or(self.politeness.delay);
+            let mut next = state.next_start.lock().await;
+            let now = Instant::now();
+            let start = (*next).max(now);
+            *next = start + delay;
+            start - now
+        };
+        tokio::time::sleep(wait).await;
+        let global_permit = self
+            .global
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the global semaphore is never closed");
+        (host_permit, global_permit)
+    }
+
+    /// One hop through the host's slot, with retries for connection
+    /// failures, 429 and 503.
+    async fn hop(&self, state: &HostState, request: &HttpRequest) -> Result<Hop, FetchError> {
+        let mut attempt = 0;
+        loop {
+            let result = {
+                let _permits = self.slot(state).await;
+                self.stats.requests.fetch_add(1, Ordering::Relaxed);
+                self.http.send_once(request).await
+            };
+            let backoff = Duration::from_millis(500) * 2u32.pow(attempt);
+            let retry_in = match &result {
+                Err(FetchError::Transport(_)) => Some(backoff),
+                Ok(Hop::Response {
+                    response,
+                    retry_after,
+                }) if matches!(response.status, 429 | 503) => {
+                    Some(retry_after.unwrap_or(backoff).min(MAX_RETRY_AFTER))
+                }
+                _ => None,
+            };
+            match retry_in {
+                Some(wait) if attempt < self.politeness.max_retries => {
+                    tracing::debug!(url = %request.url, attempt, ?wait, "retrying");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                _ => return result,
+            }
+        }
+    }
+
+    /// The robots.txt policy of the URL's host, fetched once. An error means
+    /// the host may not be contacted at all (the address guard refused it).
+    pub async fn robots(&self, url: &Url) -> Result<RobotsPolicy, FetchError> {
+        let state = self.host(url);
+        state
+            .robots
+            .get_or_init(|| async {
+                let Ok(robots_url) = url.join("/robots.txt") else {
+                    return Ok(RobotsPolicy::allow_all());
+                };
+                let agent = &self.politeness.robots_agent;
+                let mut request = HttpRequest::get(robots_url, "text/plain, */*;q=0.1");
+                for _ in 0..=MAX_REDIRECTS {
+                    let target = self.host(&request.url);
+                    match self.hop(&target, &request).await {
+                        Ok(Hop::Response { response, .. }) => {
+                            let policy =
+                                RobotsPolicy::from_response(agent, response.status, &response.body);
+                            if let Some(delay) = policy.crawl_delay()
+                                && let Ok(mut d) = state.delay.lock()
+                                && delay > *d
+                            {
+                                *d = delay;
+                            }
+                            return Ok(policy);
+                        }
+                        Ok(Hop::Redirect { location, .. }) => {
+                            request = HttpRequest::get(location, &request.accept)
+                        }
+                        Err(e @ FetchError::Refused(_)) => return Err(e),
+                        Err(e) => {
+                            return Ok(RobotsPolicy::disallow_all(format!(
+                                "robots.txt could not be fetched: {e}"
+                            )));
+                        }
+                    }
+                }
+                Ok(RobotsPolicy::disallow_all("robots.txt redirects too often"))
+            })
+            .await
+            .clone()
+    }
+
+    /// Makes a request politely, following redirects hop by hop, each hop
+    /// checked against robots.txt and the address guard; gives up at
+    /// `deadline`.
+    pub async fn request(
+        &self,
+        request: HttpRequest,
+        deadline: Option<Instant>,
+    ) -> Result<FetchResponse, NetError> {
+        let url = request.url.clone();
+        let work = self.request_inner(request);
+        match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, work)
+                .await
+                .unwrap_or(Err(NetError::Budget(url))),
+            None => work.await,
+        }
+    }
+
+    async fn request_inner(&self, mut request: HttpRequest) -> Result<FetchResponse, NetError> {
+        for _ in 0..=MAX_REDIRECTS {
+            self.http.check_url(&request.url)?;
+            if request.url.path() != "/robots.txt" {
+                let robots = self.robots(&request.url).await?;
+                if !robots.allowed(&request.url) {
+                    self.stats.robots_refusals.fetch_add(1, Ordering::Relaxed);
+                    return Err(NetError::Robots {
+                        url: request.url.clone(),
+                        reason: robots.refusal().map(str::to_owned),
+                    });
+                }
+            }
+            let state = self.host(&request.url);
+            match self.hop(&state, &request).await? {
+                Hop::Response { response, .. } => return Ok(response),
+                Hop::Redirect { status, location } => {
+                    // 307 and 308 keep the method and body; the others become GET.
+                    request = match (status, request.form.take()) {
+                        (307 | 308, Some(body)) => {
+                            HttpRequest::post_form(location, &request.accept, body)
+                        }
+                        _ => HttpRequest::get(location, &request.accept),
+                    };
+                }
+            }
+        }
+        Err(NetError::Fetch(FetchError::Refused(format!(
+            "more than {MAX_REDIRECTS} redirects"
+        ))))
+    }
+}
+
+impl Fetcher for PoliteFetcher {
+    async fn get(&self, url: &Url, accept: &str) -> Result<FetchResponse, FetchError> {
+        match self
+            .request(HttpRequest::get(url.clone(), accept), None)
+            .await
+        {
+            Ok(response) => Ok(response),
+            Err(NetError::Fetch(e)) => Err(e),
+            Err(other) => Err(FetchError::Refused(other.to_string())),
+        }
+    }
+}

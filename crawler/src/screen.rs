@@ -1,0 +1,656 @@
+//! Screening one supplier: find its Certifications pages (prioritised,
+//! breadth-first, within its registrable domain), read what they offer,
+//! download and independently verify its credentials, probe its endpoints,
+//! and compare what they say with the independent result.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use eco::{CertificateReport, CheckName, CheckResult, TrustList, Verdict, Verifier};
+use tokio::time::Instant;
+use url::Url;
+
+use crate::charset::decode_html;
+use crate::extract::{ApiEndpoint, FormEndpoint, findings, is_cert_page};
+use crate::fetch::HttpRequest;
+use crate::observation::{Entry, NegativeControl, Observation, Probe};
+use crate::page::{MAX_HTML_DEPTH, nesting_depth, read_page};
+use crate::polite::{NetError, PoliteFetcher};
+use crate::probe::{Answer, Endpoint, ask, negative_control, negative_control_number};
+use crate::seeds::Seed;
+use crate::sitemap;
+use crate::urlnorm::{in_site, is_non_page, normalize, site_of, visit_key};
+use crate::vocab::{AnswerStatus, Vocabulary, WordList, builtin_portals};
+
+/// Default page cap per site.
+pub const DEFAULT_MAX_PAGES: u32 = 50;
+/// Default link depth cap.
+pub const DEFAULT_MAX_DEPTH: u32 = 4;
+/// Default wall-clock budget per site.
+pub const DEFAULT_SITE_BUDGET: Duration = Duration::from_secs(180);
+/// Credentials downloaded per site at most.
+pub const MAX_CREDENTIALS: usize = 10;
+/// Certificate numbers probed per endpoint at most.
+pub const MAX_PROBE_NUMBERS: usize = 3;
+/// Endpoints probed per site at most.
+pub const MAX_ENDPOINTS: usize = 4;
+/// Sitemap files fetched per site at most.
+pub const MAX_SITEMAP_FETCHES: usize = 6;
+/// Errors kept per site at most (more are counted in the last one).
+pub const MAX_ERRORS: usize = 40;
+/// Link score of a link named like a Certifications page.
+const NAMED: u32 = 100;
+
+/// Limits of one screening.
+#[derive(Debug, Clone)]
+pub struct ScreenConfig {
+    /// Pages fetched per site at most.
+    pub max_pages: u32,
+    /// Link depth from the start page at most.
+    pub max_depth: u32,
+    /// Wall-clock budget per site.
+    pub site_budget: Duration,
+}
+
+impl Default for ScreenConfig {
+    fn default() -> ScreenConfig {
+        ScreenConfig {
+            max_pages: DEFAULT_MAX_PAGES,
+            max_depth: DEFAULT_MAX_DEPTH,
+            site_budget: DEFAULT_SITE_BUDGET,
+        }
+    }
+}
+
+/// Screens suppliers; one per crawl, shared by every supplier so that the
+/// verifier's caches and the fetcher's per-host state are shared too.
+pub struct Screener {
+    fetcher: PoliteFetcher,
+    verifier: Verifier<PoliteFetcher>,
+    config: ScreenConfig,
+    portals: Vec<String>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Queued {
+    score: u32,
+    depth: u32,
+    seq: u64,
+    url: Url,
+    named: bool,
+}
+
+impl Ord for Queued {
+    fn cmp(&self, other: &Queued) -> Ordering {
+        self.score
+            .cmp(&other.score)
+            .then(other.depth.cmp(&self.depth))
+            .then(other.seq.cmp(&self.seq))
+    }
+}
+
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Queued) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// What a site offers, gathered over its pages.
+#[derive(Default)]
+struct SiteFindings {
+    entries: BTreeSet<Entry>,
+    apis: Vec<ApiEndpoint>,
+    forms: Vec<FormEndpoint>,
+    credentials: Vec<Url>,
+    structured_numbers: Vec<String>,
+    text_numbers: Vec<String>,
+}
+
+fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+/// Whether a body is clearly not text: NUL bytes or a known binary signature.
+fn is_binary(body: &[u8]) -> bool {
+    const MAGIC: &[&[u8]] = &[
+        b"\x89PNG",
+        b"GIF8",
+        b"%PDF",
+        b"PK\x03\x04",
+        b"\xFF\xD8\xFF",
+        b"\x1F\x8B",
+    ];
+    MAGIC.iter().any(|m| body.starts_with(m)) || body.iter().take(1024).any(|&b| b == 0)
+}
+
+struct Run<'a> {
+    screener: &'a Screener,
+    obs: Observation,
+    deadline: Instant,
+    suppressed_errors: usize,
+}
+
+impl Run<'_> {
+    fn error(&mut self, message: String) {
+        if self.obs.errors.len() < MAX_ERRORS {
+            self.obs.errors.push(message);
+        } else {
+            self.suppressed_errors += 1;
+        }
+    }
+
+    fn net_error(&mut self, what: &str, error: NetError) {
+        if let NetError::Robots { url, .. } = &error {
+            push_unique(&mut self.obs.robots_blocked, url.to_string());
+        }
+        self.error(format!("{what}: {error}"));
+    }
+}
+
+impl Screener {
+    /// A screener whose requests all go through `fetcher`, verifying
+    /// against `trust`.
+    pub fn new(fetcher: PoliteFetcher, trust: Arc<TrustList>, config: ScreenConfig) -> Screener {
+        let mut portals: Vec<String> = builtin_portals()
+            .iter()
+            .flat_map(|p| p.hosts.iter().cloned())
+            .collect();
+        for authority in trust.authorities() {
+            portals.extend(authority.portals.iter().cloned());
+        }
+        Screener {
+            verifier: Verifier::new(trust, fetcher.clone()),
+            fetcher,
+            config,
+            portals,
+        }
+    }
+
+    /// The fetcher.
+    pub fn fetcher(&self) -> &PoliteFetcher {
+        &self.fetcher
+    }
+
+    /// Screens one supplier. Always returns an observation; what went wrong
+    /// is in its `errors`.
+    pub async fn screen(&self, seed: &Seed) -> Observation {
+        let started = Instant::now();
+        let site = site_of(&seed.website)
+            .unwrap_or_else(|| seed.website.host_str().unwrap_or_default().to_owned());
+        let mut run = Run {
+            screener: self,
+            obs: Observation {
+                domain: site.clone(),
+                name: seed.name.clone(),
+                country: seed.country.clone(),
+                region: seed.region.clone(),
+                website: seed.website.to_string(),
+                tags: seed.tags.clone(),
+                crawled_at: Utc::now(),
+                duration_ms: 0,
+                pages_fetched: 0,
+                cert_pages: Vec::new(),
+                robots_blocked: Vec::new(),
+                entries: Vec::new(),
+                probes: Vec::new(),
+                certificates: Vec::new(),
+                errors: Vec::new(),
+            },
+            deadline: started + self.config.site_budget,
+            suppressed_errors: 0,
+        };
+        let mut found = SiteFindings::default();
+        run.discover(&seed.website, &site, &mut found).await;
+        run.verify_and_probe(&site, &mut found).await;
+        if run.suppressed_errors > 0 {
+            run.obs
+                .errors
+                .push(format!("... and {} more errors", run.suppressed_errors));
+        }
+        run.obs.entries = found.entries.into_iter().collect();
+        run.obs.crawled_at = Utc::now();
+        run.obs.duration_ms = started.elapsed().as_millis() as u64;
+        run.obs
+    }
+}
+
+impl Run<'_> {
+    async fn fetch(&mut self, request: HttpRequest) -> Result<eco::FetchResponse, NetError> {
+        self.screener
+            .fetcher
+            .request(request, Some(self.deadline))
+            .await
+    }
+
+    /// Sitemaps named in robots.txt, or `/sitemap.xml`: their same-site URLs.
+    async fn sitemap_urls(&mut self, start: &Url, site: &str) -> Vec<Url> {
+        let robots = match self.screener.fetcher.robots(start).await {
+            Ok(robots) => robots,
+            Err(e) => {
+                self.error(format!("start page: {e}"));
+                return Vec::new();
+            }
+        };
+        if let Some(reason) = robots.refusal() {
+            self.error(format!(
+                "{}: {reason}",
+                start.origin().ascii_serialization()
+            ));
+        }
+        let mut pending: Vec<Url> = robots
+            .sitemaps()
+            .iter()
+            .filter(|u| in_site(u, site))
+            .cloned()
+            .collect();
+        if pending.is_empty()
+            && let Ok(default) = start.join("/sitemap.xml")
+        {
+            pending.push(default);
+        }
+        let mut urls = Vec::new();
+        let mut fetched = 0;
+        while let Some(sitemap_url) = pending.pop() {
+            if fetched >= MAX_SITEMAP_FETCHES {
+                break;
+            }
+            fetched += 1;
+            let response = match self
+                .fetch(HttpRequest::get(
+                    sitemap_url.clone(),
+                    "application/xml, text/xml, */*;q=0.5",
+                ))
+                .await
+            {
+                Ok(r) if r.status == 200 => r,
+                Ok(_) => continue,
+                Err(e @ NetError::Robots { .. }) => {
+                    self.net_error("sitemap", e);
+                    continue;
+                }
+                Err(_) => continue,
+            };
+            match sitemap::parse(&response.url, &response.body) {
+                Ok(map) => {
+                    urls.extend(map.urls.into_iter().filter(|u| in_site(u, site)));
+                    // Child sitemaps whose name suggests pages first.
+                    let mut children: Vec<Url> = map
+                        .sitemaps
+                        .into_iter()
+                        .filter(|u| in_site(u, site))
+                        .collect();
+                    children.sort_by_key(|u| u.path().contains("page"));
+                    pending.extend(children);
+                }
+                Err(e) => self.error(format!("sitemap {sitemap_url}: {e}")),
+            }
+        }
+        urls
+    }
+
+    async fn discover(&mut self, start: &Url, site: &str, found: &mut SiteFindings) {
+        let vocab = Vocabulary::get();
+        let config = self.screener.config.clone();
+        let mut queue = BinaryHeap::new();
+        let mut seq = 0u64;
+        // The best score each URL was queued with: a URL seen again under a
+        // better name (a sitemap entry, then a named menu link) is queued again.
+        let mut queued: HashMap<String, u32> = HashMap::new();
+        let mut enqueue =
+            |queue: &mut BinaryHeap<Queued>, url: Url, score: u32, depth: u32, named: bool| {
+                let url = normalize(&url);
+                let key = visit_key(&url);
+                if queued.get(&key).is_none_or(|best| score > *best) {
+                    queued.insert(key, score);
+                    seq += 1;
+                    queue.push(Queued {
+                        score,
+                        depth,
+                        seq,
+                        url,
+                        named,
+                    });
+                }
+            };
+        enqueue(&mut queue, start.clone(), u32::MAX, 0, false);
+        for url in self.sitemap_urls(start, site).await {
+            let named = vocab.slug_matches(&format!(
+                "{}?{}",
+                url.path(),
+                url.query().unwrap_or_default()
+            ));
+            enqueue(&mut queue, url, if named { NAMED } else { 1 }, 1, named);
+        }
+        let mut visited: HashSet<String> = HashSet::new();
+        let mut found_cert_page = false;
+        while let Some(item) = queue.pop() {
+            if self.obs.pages_fetched >= config.max_pages {
+                break;
+            }
+            if found_cert_page && item.score < NAMED {
+                break;
+            }
+            if Instant::now() >= self.deadline {
+                self.error(format!(
+                    "the site's time budget of {} s ran out",
+                    config.site_budget.as_secs()
+                ));
+                break;
+            }
+            if !visited.insert(visit_key(&item.url)) {
+                continue;
+            }
+            let what = if item.depth == 0 {
+                "start page".to_owned()
+            } else {
+                item.url.to_string()
+            };
+            let response = match self
+                .fetch(HttpRequest::get(
+                    item.url.clone(),
+                    "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+                ))
+                .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    self.net_error(&what, e);
+                    continue;
+                }
+            };
+            self.obs.pages_fetched += 1;
+            visited.insert(visit_key(&response.url));
+            if !in_site(&response.url, site) {
+                self.error(format!(
+                    "{what}: redirected off the site to {}",
+                    response.url
+                ));
+                continue;
+            }
+            if response.status != 200 {
+                if item.depth == 0 || item.named {
+                    self.error(format!("{what}: HTTP {}", response.status));
+                }
+                continue;
+            }
+            let declared = response
+                .content_type
+                .as_deref()
+                .unwrap_or("text/html")
+                .to_ascii_lowercase();
+            if !(declared.contains("html")
+                || declared.starts_with("text/plain")
+                || declared.is_empty())
+            {
+                continue;
+            }
+            if is_binary(&response.body) {
+                self.error(format!(
+                    "{what}: the body is not HTML although served as {declared}"
+                ));
+                continue;
+            }
+            let decoded = decode_html(&response.body, response.content_type.as_deref());
+            if decoded.had_errors {
+                self.error(format!(
+                    "{what}: bytes that are not valid {}; read with replacement characters",
+                    decoded.encoding.name()
+                ));
+            }
+            if nesting_depth(&decoded.text) > MAX_HTML_DEPTH {
+                self.error(format!(
+                    "{what}: HTML nested deeper than {MAX_HTML_DEPTH} levels; not read"
+                ));
+                continue;
+            }
+            let page_url = response.url.clone();
+            let facts = read_page(&page_url, &decoded.text);
+            let f = findings(&facts, &self.screener.portals);
+            if facts.bad_jsonld > 0 {
+                self.error(format!(
+                    "{page_url}: {} JSON-LD block(s) are not valid JSON",
+                    facts.bad_jsonld
+                ));
+            }
+            if is_cert_page(&facts, &f, item.named) {
+                found_cert_page = true;
+                push_unique(&mut self.obs.cert_pages, page_url.to_string());
+            }
+            found.entries.extend(f.entries);
+            f.apis
+                .into_iter()
+                .for_each(|a| push_unique(&mut found.apis, a));
+            f.forms
+                .into_iter()
+                .for_each(|x| push_unique(&mut found.forms, x));
+            f.credentials
+                .into_iter()
+                .for_each(|u| push_unique(&mut found.credentials, u));
+            f.structured_numbers
+                .into_iter()
+                .for_each(|n| push_unique(&mut found.structured_numbers, n));
+            f.text_numbers
+                .into_iter()
+                .for_each(|n| push_unique(&mut found.text_numbers, n));
+            if item.depth >= config.max_depth {
+                continue;
+            }
+            for link in facts.links {
+                if !in_site(&link.url, site) || is_non_page(&link.url) {
+                    continue;
+                }
+                let path = format!(
+                    "{}?{}",
+                    link.url.path(),
+                    link.url.query().unwrap_or_default()
+                );
+                let named = vocab.matches(
+                    WordList::Certification,
+                    &format!("{} {}", link.text, link.title),
+                ) || vocab.slug_matches(&path);
+                enqueue(
+                    &mut queue,
+                    link.url,
+                    if named { NAMED } else { 10 },
+                    item.depth + 1,
+                    named,
+                );
+            }
+        }
+    }
+
+    async fn download(&mut self, url: &Url, site: &str) -> Option<CertificateReport> {
+        let response = match self
+            .fetch(HttpRequest::get(
+                url.clone(),
+                "application/vc, application/ld+json, application/json;q=0.9",
+            ))
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                self.net_error(&format!("credential {url}"), e);
+                return None;
+            }
+        };
+        if response.status != 200 {
+            self.error(format!("credential {url}: HTTP {}", response.status));
+            return None;
+        }
+        match self
+            .screener
+            .verifier
+            .verify_bytes(&response.body, Some(site))
+            .await
+        {
+            Ok(mut report) => {
+                report.url = Some(url.to_string());
+                Some(report)
+            }
+            Err(e) => {
+                self.error(format!("credential {url}: {e}"));
+                None
+            }
+        }
+    }
+
+    async fn verify_and_probe(&mut self, site: &str, found: &mut SiteFindings) {
+        let mut downloaded: Vec<String> = Vec::new();
+        for url in found.credentials.clone().into_iter().take(MAX_CREDENTIALS) {
+            downloaded.push(url.to_string());
+            if let Some(report) = self.download(&url, site).await {
+                self.obs.certificates.push(report);
+            }
+        }
+        let mut numbers: Vec<String> = Vec::new();
+        for n in found
+            .structured_numbers
+            .iter()
+            .chain(
+                self.obs
+                    .certificates
+                    .iter()
+                    .filter_map(|c| c.certificate_number.as_ref()),
+            )
+            .chain(found.text_numbers.iter())
+        {
+            push_unique(&mut numbers, n.clone());
+        }
+        numbers.truncate(MAX_PROBE_NUMBERS);
+        let endpoints: Vec<Endpoint> = found
+            .apis
+            .iter()
+            .cloned()
+            .map(Endpoint::Api)
+            .chain(found.forms.iter().cloned().map(Endpoint::Form))
+            .take(MAX_ENDPOINTS)
+            .collect();
+        let mut answers: Vec<(String, Answer)> = Vec::new();
+        for endpoint in &endpoints {
+            let control = negative_control_number(numbers.first().map(String::as_str));
+            let control_answer = ask(
+                &self.screener.fetcher,
+                endpoint,
+                &control,
+                Some(self.deadline),
+            )
+            .await;
+            let outcome = if control_answer.refused {
+                NegativeControl::Skipped
+            } else {
+                negative_control(&control_answer)
+            };
+            if let Some(url) = &control_answer.robots_blocked {
+                push_unique(&mut self.obs.robots_blocked, url.clone());
+            }
+            if let Some(error) = &control_answer.error {
+                self.error(format!("endpoint {}: {error}", endpoint.url_for(&control)));
+            }
+            if control_answer.refused {
+                continue;
+            }
+            if numbers.is_empty() {
+                self.obs.probes.push(probe(&control_answer, None, outcome));
+            }
+            for number in &numbers {
+                let answer = ask(
+                    &self.screener.fetcher,
+                    endpoint,
+                    number,
+                    Some(self.deadline),
+                )
+                .await;
+                if let Some(error) = &answer.error {
+                    self.error(format!("endpoint {}: {error}", answer.url));
+                }
+                self.obs
+                    .probes
+                    .push(probe(&answer, Some(number.clone()), outcome));
+                if let Some(credential) = answer
+                    .credential
+                    .as_deref()
+                    .and_then(|c| Url::parse(c).ok())
+                    && !downloaded.contains(&credential.to_string())
+                    && downloaded.len() < MAX_CREDENTIALS
+                {
+                    downloaded.push(credential.to_string());
+                    if let Some(report) = self.download(&credential, site).await {
+                        self.obs.certificates.push(report);
+                    }
+                }
+                answers.push((number.clone(), answer));
+            }
+        }
+        for report in &mut self.obs.certificates {
+            let said: Vec<&Answer> = answers
+                .iter()
+                .filter(|(n, a)| {
+                    Some(n) == report.certificate_number.as_ref() && a.status.is_some()
+                })
+                .map(|(_, a)| a)
+                .collect();
+            report.set_check(CheckName::EndpointAgrees, agreement(report, &said));
+        }
+    }
+}
+
+fn probe(answer: &Answer, number: Option<String>, negative_control: NegativeControl) -> Probe {
+    Probe {
+        url: answer.url.clone(),
+        certificate_number: number,
+        http_status: answer.http_status,
+        latency_ms: answer.latency_ms,
+        json: answer.json,
+        answer_status: answer.status.map(|s| s.as_str().to_owned()),
+        negative_control,
+    }
+}
+
+/// Whether what the endpoints said agrees with independent verification.
+fn agreement(report: &CertificateReport, said: &[&Answer]) -> CheckResult {
+    if said.is_empty() {
+        return CheckResult::skip("no supplier endpoint answered for this certificate");
+    }
+    if report.verdict == Verdict::Unverifiable {
+        return CheckResult::unknown(
+            "independent verification could not decide, so the endpoint's answer cannot be judged",
+        );
+    }
+    let failed = |n: CheckName| report.checks.get(n).outcome == eco::Outcome::Fail;
+    for answer in said {
+        let Some(status) = answer.status else {
+            continue;
+        };
+        let agrees = match report.verdict {
+            Verdict::Verified => status == AnswerStatus::Valid,
+            _ if failed(CheckName::NotRevoked) => status == AnswerStatus::Revoked,
+            _ if failed(CheckName::ValidityPeriod) => {
+                matches!(status, AnswerStatus::Expired | AnswerStatus::Revoked)
+            }
+            _ => status != AnswerStatus::Valid,
+        };
+        if !agrees {
+            return CheckResult::fail(format!(
+                "{} says {:?}; independent verification: {}",
+                answer.url,
+                status.as_str(),
+                report.reason
+            ));
+        }
+        if let Some(digest) = &answer.digest
+            && status == AnswerStatus::Valid
+            && !digest.eq_ignore_ascii_case(&report.digest)
+        {
+            return CheckResult::fail(format!(
+                "{} reports digest {digest}, the credential's is {}",
+                answer.url, report.digest
+            ));
+        }
+    }
+    CheckResult::pass()
+}

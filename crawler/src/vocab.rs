@@ -1,0 +1,376 @@
+//! The multilingual vocabulary (`data/vocabulary.toml`) and the official
+//! portal list (`data/rcep-portals.toml`), shipped as data and read once.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+use unicode_normalization::UnicodeNormalization as _;
+
+const VOCABULARY: &str = include_str!("../data/vocabulary.toml");
+const PORTALS: &str = include_str!("../data/rcep-portals.toml");
+
+/// The word lists of one language, as written in the data file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LanguageFile {
+    certification: Vec<String>,
+    origin: Vec<String>,
+    number_field: Vec<String>,
+    valid: Vec<String>,
+    revoked: Vec<String>,
+    expired: Vec<String>,
+    not_found: Vec<String>,
+    slugs: Vec<String>,
+}
+
+/// A list of the vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WordList {
+    /// Names of a Certifications page.
+    Certification,
+    /// Certificate-of-origin context.
+    Origin,
+    /// Names and labels of a certificate-number input.
+    NumberField,
+    /// URL path segments of a Certifications page.
+    Slug,
+}
+
+/// The status an HTML or JSON answer gives a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerStatus {
+    /// Valid.
+    Valid,
+    /// Revoked, cancelled, invalid.
+    Revoked,
+    /// Expired.
+    Expired,
+    /// Unknown to the endpoint.
+    NotFound,
+}
+
+impl AnswerStatus {
+    /// The spec's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnswerStatus::Valid => "valid",
+            AnswerStatus::Revoked => "revoked",
+            AnswerStatus::Expired => "expired",
+            AnswerStatus::NotFound => "not_found",
+        }
+    }
+
+    /// Reads a JSON answer's `status` value.
+    pub fn from_json(status: &str) -> Option<AnswerStatus> {
+        match status
+            .trim()
+            .to_ascii_lowercase()
+            .replace([' ', '-'], "_")
+            .as_str()
+        {
+            "valid" | "active" | "verified" => Some(AnswerStatus::Valid),
+            "revoked" | "invalid" | "cancelled" | "canceled" | "suspended" => {
+                Some(AnswerStatus::Revoked)
+            }
+            "expired" => Some(AnswerStatus::Expired),
+            "not_found" | "notfound" | "unknown" | "none" => Some(AnswerStatus::NotFound),
+            _ => None,
+        }
+    }
+}
+
+/// A word or phrase, normalised for matching.
+#[derive(Debug)]
+struct Term {
+    text: String,
+    /// Latin-script terms match whole words only.
+    whole_word: bool,
+}
+
+impl Term {
+    fn new(word: &str) -> Term {
+        let text = normalize(word);
+        let whole_word = text.chars().all(|c| c.is_ascii() || is_latin(c));
+        Term { text, whole_word }
+    }
+
+    fn found_in(&self, haystack: &str) -> bool {
+        if self.text.is_empty() {
+            return false;
+        }
+        if !self.whole_word {
+            return haystack.contains(&self.text);
+        }
+        haystack.match_indices(&self.text).any(|(at, m)| {
+            let before = haystack[..at].chars().next_back();
+            let after = haystack[at + m.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
+    }
+}
+
+fn is_latin(c: char) -> bool {
+    matches!(c, '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' | '\u{0300}'..='\u{036F}')
+}
+
+/// Lower case, NFC, white space folded: the form both sides are compared in.
+pub fn normalize(text: &str) -> String {
+    let lower: String = text.nfc().collect::<String>().to_lowercase();
+    lower.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The vocabulary of every language, merged per list.
+#[derive(Debug)]
+pub struct Vocabulary {
+    certification: Vec<Term>,
+    origin: Vec<Term>,
+    number_field: Vec<Term>,
+    slugs: Vec<Term>,
+    /// Status words, most specific (negative) lists first.
+    status: Vec<(AnswerStatus, Vec<Term>)>,
+}
+
+static SHARED: LazyLock<Vocabulary> = LazyLock::new(|| {
+    let languages: BTreeMap<String, LanguageFile> = toml::from_str(VOCABULARY)
+        .expect("data/vocabulary.toml is checked by the vocabulary tests");
+    let mut v = Vocabulary {
+        certification: Vec::new(),
+        origin: Vec::new(),
+        number_field: Vec::new(),
+        slugs: Vec::new(),
+        status: vec![
+            (AnswerStatus::NotFound, Vec::new()),
+            (AnswerStatus::Revoked, Vec::new()),
+            (AnswerStatus::Expired, Vec::new()),
+            (AnswerStatus::Valid, Vec::new()),
+        ],
+    };
+    for lang in languages.values() {
+        v.certification
+            .extend(lang.certification.iter().map(|w| Term::new(w)));
+        v.origin.extend(lang.origin.iter().map(|w| Term::new(w)));
+        v.number_field
+            .extend(lang.number_field.iter().map(|w| Term::new(w)));
+        v.slugs.extend(lang.slugs.iter().map(|w| Term::new(w)));
+        for (status, words) in &mut v.status {
+            let list = match status {
+                AnswerStatus::NotFound => &lang.not_found,
+                AnswerStatus::Revoked => &lang.revoked,
+                AnswerStatus::Expired => &lang.expired,
+                AnswerStatus::Valid => &lang.valid,
+            };
+            words.extend(list.iter().map(|w| Term::new(w)));
+        }
+    }
+    v
+});
+
+impl Vocabulary {
+    /// The shipped vocabulary.
+    pub fn get() -> &'static Vocabulary {
+        &SHARED
+    }
+
+    /// Whether `text` contains a word of `list`.
+    pub fn matches(&self, list: WordList, text: &str) -> bool {
+        let haystack = normalize(text);
+        let terms = match list {
+            WordList::Certification => &self.certification,
+            WordList::Origin => &self.origin,
+            WordList::NumberField => &self.number_field,
+            WordList::Slug => return self.slug_matches(text),
+        };
+        terms.iter().any(|t| t.found_in(&haystack))
+    }
+
+    /// Whether a URL path (or query) has a segment naming a Certifications page.
+    pub fn slug_matches(&self, path: &str) -> bool {
+        let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+        let lowered = normalize(&decoded);
+        lowered
+            .split(['/', '?', '&', '=', '.', '_', '#'])
+            .filter(|segment| !segment.is_empty())
+            .any(|segment| {
+                self.slugs.iter().any(|t| t.text == segment)
+                    || self
+                        .certification
+                        .iter()
+                        .any(|t| !t.whole_word && segment.contains(&t.text))
+                    || self
+                        .slugs
+                        .iter()
+                        .any(|t| segment.split('-').any(|part| part == t.text))
+            })
+    }
+
+    /// The status an answer's text states, negative words checked first so
+    /// that "invalid" is not read as "valid".
+    pub fn answer_status(&self, text: &str) -> Option<AnswerStatus> {
+        let haystack = normalize(text);
+        self.status
+            .iter()
+            .find(|(_, words)| words.iter().any(|t| t.found_in(&haystack)))
+            .map(|(status, _)| *status)
+    }
+}
+
+/// One official certificate-of-origin system.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Portal {
+    /// RCEP member (or ASEAN).
+    pub member: String,
+    /// The body that runs it.
+    pub body: String,
+    /// Its hosts.
+    pub hosts: Vec<String>,
+    /// What it offers.
+    pub offers: String,
+    /// Confidence of the source.
+    pub confidence: String,
+}
+
+#[derive(Deserialize)]
+struct PortalFile {
+    portal: Vec<Portal>,
+}
+
+static BUILTIN_PORTALS: LazyLock<Vec<Portal>> = LazyLock::new(|| {
+    toml::from_str::<PortalFile>(PORTALS)
+        .expect("data/rcep-portals.toml is checked by the vocabulary tests")
+        .portal
+});
+
+/// The official portals shipped with ecoscout.
+pub fn builtin_portals() -> &'static [Portal] {
+    &BUILTIN_PORTALS
+}
+
+/// Whether `host` is one of `hosts` or a subdomain of one (a leading `www.`
+/// on either side is ignored).
+pub fn host_in(host: &str, hosts: &[String]) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let bare = host.strip_prefix("www.").unwrap_or(&host);
+    hosts.iter().any(|h| {
+        let h = h.strip_prefix("www.").unwrap_or(h);
+        bare == h || bare.ends_with(&format!(".{h}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_files_parse() {
+        assert!(Vocabulary::get().certification.len() > 40);
+        assert!(builtin_portals().len() >= 18);
+        assert!(builtin_portals().iter().all(|p| !p.hosts.is_empty()));
+    }
+
+    #[test]
+    fn recognises_certification_pages_in_every_language() {
+        let v = Vocabulary::get();
+        for label in [
+            "Certifications",
+            "Our Certificates",
+            "资质证书",
+            "荣誉资质",
+            "Chứng nhận",
+            "CHỨNG CHỈ",
+            "ใบรับรองมาตรฐาน",
+            "Pensijilan",
+            "Sijil Kami",
+            "Sertifikasi",
+            "Legalitas & Sertifikat",
+            "取得認証",
+            "인증현황",
+            "Qualifications",
+        ] {
+            assert!(v.matches(WordList::Certification, label), "{label}");
+        }
+        for other in [
+            "Products",
+            "About Us",
+            "关于我们",
+            "Giới thiệu",
+            "Tentang Kami",
+            "Contact",
+            "certificationless",
+        ] {
+            assert!(!v.matches(WordList::Certification, other), "{other}");
+        }
+        // Vietnamese written with decomposed diacritics still matches.
+        let nfd: String = "Chứng nhận".nfd().collect();
+        assert!(v.matches(WordList::Certification, &nfd));
+    }
+
+    #[test]
+    fn recognises_slugs() {
+        let v = Vocabulary::get();
+        for path in [
+            "/certifications/",
+            "/a/zizhi/",
+            "/chung-nhan.html",
+            "/en/quality-certificates.html",
+            "/%E8%B5%84%E8%B4%A8%E8%AF%81%E4%B9%A6/",
+            "/pages/sijil",
+            "/?page=certificates",
+        ] {
+            assert!(v.slug_matches(path), "{path}");
+        }
+        for path in ["/products/", "/about-us/", "/news/3.html", "/?page_id=17"] {
+            assert!(!v.slug_matches(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn reads_status_words_negative_first() {
+        let v = Vocabulary::get();
+        let cases = [
+            ("Status: Valid", AnswerStatus::Valid),
+            ("This certificate is INVALID", AnswerStatus::Revoked),
+            ("有效", AnswerStatus::Valid),
+            ("无效", AnswerStatus::Revoked),
+            ("证书状态：已过期", AnswerStatus::Expired),
+            ("Hợp lệ", AnswerStatus::Valid),
+            ("Không hợp lệ", AnswerStatus::Revoked),
+            ("ใช้ได้", AnswerStatus::Valid),
+            ("ไม่พบข้อมูล", AnswerStatus::NotFound),
+            ("Berlaku", AnswerStatus::Valid),
+            ("Sah", AnswerStatus::Valid),
+            ("Tidak sah", AnswerStatus::Revoked),
+            ("有効", AnswerStatus::Valid),
+            ("유효", AnswerStatus::Valid),
+            ("Tidak dijumpai", AnswerStatus::NotFound),
+            ("Not found", AnswerStatus::NotFound),
+            ("찾을 수 없음", AnswerStatus::NotFound),
+        ];
+        for (text, status) in cases {
+            assert_eq!(v.answer_status(text), Some(status), "{text}");
+        }
+        assert_eq!(
+            v.answer_status("usaha sahaja"),
+            None,
+            "'sah' must match a whole word"
+        );
+        assert_eq!(
+            AnswerStatus::from_json("Not Found"),
+            Some(AnswerStatus::NotFound)
+        );
+    }
+
+    #[test]
+    fn portal_hosts_match_subdomains_but_not_lookalikes() {
+        let hosts = vec![
+            "check.ccpiteco.net".to_owned(),
+            "www.ecosys.gov.vn".to_owned(),
+        ];
+        assert!(host_in("check.ccpiteco.net", &hosts));
+        assert!(host_in("ecosys.gov.vn", &hosts));
+        assert!(host_in("a.check.ccpiteco.net", &hosts));
+        assert!(!host_in("check.ccpiteco.net.evil.test", &hosts));
+        assert!(!host_in("xcheck.ccpiteco.net", &hosts));
+    }
+}
