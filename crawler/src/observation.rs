@@ -48,7 +48,7 @@ pub struct Entry {
 }
 
 /// What a negative control (a well-formed number that cannot exist) got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NegativeControl {
     /// The endpoint said it does not know the number.

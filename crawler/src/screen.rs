@@ -241,6 +241,7 @@ impl Run<'_> {
                 "{}: {reason}",
                 start.origin().ascii_serialization()
             ));
+            return Vec::new();
         }
         let mut pending: Vec<Url> = robots
             .sitemaps()
