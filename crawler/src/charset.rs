@@ -74,6 +74,43 @@ pub fn decode_html(body: &[u8], content_type: Option<&str>) -> Decoded {
     };
     // There is no BOM (checked above), so no BOM handling is needed.
     let (text, had_errors) = encoding.decode_without_bom_handling(body);
+    if had_errors && source == CharsetSource::Header {
+        // Servers often send a default charset=utf-8 for pages written in
+        // GBK or Shift_JIS. When the header's encoding does not fit the
+        // bytes, a <meta> or detected encoding that decodes them cleanly
+        // is the better reading (browsers differ here; text is what we need).
+        // Only multi-byte encodings count as detected alternatives: a
+        // single-byte one decodes any bytes "cleanly", garbage included.
+        let detected = detect(body);
+        let multibyte = [
+            encoding_rs::GBK,
+            encoding_rs::GB18030,
+            encoding_rs::BIG5,
+            encoding_rs::SHIFT_JIS,
+            encoding_rs::EUC_JP,
+            encoding_rs::EUC_KR,
+        ];
+        let alternatives = [
+            charset_from_meta(body).map(|e| (e, CharsetSource::Meta)),
+            multibyte
+                .contains(&detected)
+                .then_some((detected, CharsetSource::Detected)),
+        ];
+        for (alternative, alt_source) in alternatives.into_iter().flatten() {
+            if alternative == encoding {
+                continue;
+            }
+            let (alt_text, alt_errors) = alternative.decode_without_bom_handling(body);
+            if !alt_errors {
+                return Decoded {
+                    text: alt_text.into_owned(),
+                    encoding: alternative,
+                    source: alt_source,
+                    had_errors: false,
+                };
+            }
+        }
+    }
     Decoded {
         text: text.into_owned(),
         encoding,
@@ -349,6 +386,24 @@ fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_gbk_page_mislabelled_as_utf8_is_read_as_gbk() {
+        let html = "<html><head><meta charset=\"gbk\"><title>资质证书</title></head><body>证书编号 RCEP-CN-2026-0001 原产地证书</body></html>";
+        let (bytes, _, _) = encoding_rs::GBK.encode(html);
+        let decoded = super::decode_html(&bytes, Some("text/html; charset=utf-8"));
+        assert_eq!(decoded.encoding, encoding_rs::GBK);
+        assert!(!decoded.had_errors);
+        assert!(decoded.text.contains("资质证书"));
+        let no_meta = html.replace("<meta charset=\"gbk\">", "").repeat(8);
+        let (bytes, _, _) = encoding_rs::GBK.encode(&no_meta);
+        let decoded = super::decode_html(&bytes, Some("text/html; charset=utf-8"));
+        assert!(
+            decoded.text.contains("原产地证书"),
+            "{:?}",
+            decoded.encoding
+        );
+    }
+
     use encoding_rs::{
         BIG5, EUC_KR, GB18030, GBK, SHIFT_JIS, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_874, WINDOWS_1252,
     };

@@ -18,6 +18,10 @@ use crate::address::is_public;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Default cap on a response body, counted after decompression.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
+/// How long an idle connection is kept for reuse.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Idle connections kept per host at most.
+pub const POOL_MAX_IDLE_PER_HOST: usize = 4;
 /// Most redirects followed for one request.
 pub const MAX_REDIRECTS: usize = 5;
 
@@ -202,6 +206,10 @@ impl HttpFetcher {
             .user_agent(policy.user_agent.clone())
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
+            // A finished site's connections are of no further use: keep idle
+            // ones briefly, so memory does not grow with the sites screened.
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
             .connect_timeout(policy.timeout)
             .timeout(policy.timeout)
             .dns_resolver(Arc::new(GuardedResolver {

@@ -15,6 +15,7 @@ pub mod crawl;
 pub mod extract;
 pub mod fetch;
 pub mod observation;
+pub mod openapi;
 pub mod page;
 pub mod polite;
 pub mod probe;

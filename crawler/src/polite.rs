@@ -102,6 +102,9 @@ pub struct PoliteFetcher {
     politeness: Arc<Politeness>,
     global: Arc<Semaphore>,
     hosts: Arc<Mutex<HashMap<String, Arc<HostState>>>>,
+    /// When the next request may start, for hosts whose state was released
+    /// while their delay had not yet passed.
+    released: Arc<Mutex<HashMap<String, Instant>>>,
     stats: Arc<NetStats>,
 }
 
@@ -122,8 +125,37 @@ impl PoliteFetcher {
             global: Arc::new(Semaphore::new(politeness.concurrency.max(1))),
             politeness: Arc::new(politeness),
             hosts: Arc::new(Mutex::new(HashMap::new())),
+            released: Arc::new(Mutex::new(HashMap::new())),
             stats: Arc::new(NetStats::default()),
         }
+    }
+
+    /// Forgets the hosts of a finished site (their robots.txt above all),
+    /// so that memory does not grow with the number of sites screened. The
+    /// per-host delay is kept until it has passed.
+    pub fn release_site(&self, site: &str) {
+        let now = Instant::now();
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut released = self.released.lock().unwrap_or_else(|p| p.into_inner());
+        released.retain(|_, next| *next > now);
+        let suffix = format!(".{site}");
+        hosts.retain(|key, state| {
+            let host = key
+                .split("://")
+                .nth(1)
+                .and_then(|h| h.rsplit_once(':'))
+                .map_or("", |(h, _)| h);
+            let of_site = host == site || host.ends_with(&suffix);
+            if !of_site || Arc::strong_count(state) > 1 {
+                return true;
+            }
+            if let Ok(next) = state.next_start.try_lock()
+                && *next > now
+            {
+                released.insert(key.clone(), *next);
+            }
+            false
+        });
     }
 
     /// The counters.
@@ -152,10 +184,16 @@ impl PoliteFetcher {
         }
         let state = hosts
             .entry(key)
-            .or_insert_with(|| {
+            .or_insert_with_key(|key| {
+                let next_start = self
+                    .released
+                    .lock()
+                    .ok()
+                    .and_then(|mut r| r.remove(key))
+                    .unwrap_or_else(Instant::now);
                 Arc::new(HostState {
                     permits: Arc::new(Semaphore::new(self.politeness.per_host_concurrency.max(1))),
-                    next_start: tokio::sync::Mutex::new(Instant::now()),
+                    next_start: tokio::sync::Mutex::new(next_start),
                     delay: Mutex::new(self.politeness.delay),
                     robots: OnceCell::new(),
                     last_used: Mutex::new(Instant::now()),

@@ -16,7 +16,8 @@ use url::Url;
 use crate::charset::decode_html;
 use crate::extract::{ApiEndpoint, FormEndpoint, findings, is_cert_page};
 use crate::fetch::HttpRequest;
-use crate::observation::{Entry, NegativeControl, Observation, Probe};
+use crate::observation::{Entry, EntryKind, NegativeControl, Observation, Probe};
+use crate::openapi;
 use crate::page::{MAX_HTML_DEPTH, nesting_depth, read_page};
 use crate::polite::{NetError, PoliteFetcher};
 use crate::probe::{Answer, Endpoint, ask, negative_control, negative_control_number};
@@ -37,6 +38,8 @@ pub const MAX_CREDENTIALS: usize = 10;
 pub const MAX_PROBE_NUMBERS: usize = 3;
 /// Endpoints probed per site at most.
 pub const MAX_ENDPOINTS: usize = 4;
+/// OpenAPI documents read per site at most.
+pub const MAX_OPENAPI_DOCUMENTS: usize = 2;
 /// Sitemap files fetched per site at most.
 pub const MAX_SITEMAP_FETCHES: usize = 6;
 /// Errors kept per site at most (more are counted in the last one).
@@ -212,6 +215,7 @@ impl Screener {
                 .errors
                 .push(format!("... and {} more errors", run.suppressed_errors));
         }
+        self.fetcher.release_site(&site);
         run.obs.entries = found.entries.into_iter().collect();
         run.obs.crawled_at = Utc::now();
         run.obs.duration_ms = started.elapsed().as_millis() as u64;
@@ -500,7 +504,44 @@ impl Run<'_> {
         }
     }
 
+    /// APIs described only by an OpenAPI document (no `CheckAction`).
+    async fn openapi_endpoints(&mut self, found: &mut SiteFindings) {
+        if !found.apis.is_empty() {
+            return;
+        }
+        let docs: Vec<Url> = found
+            .entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::Openapi)
+            .filter_map(|e| Url::parse(&e.url).ok())
+            .take(MAX_OPENAPI_DOCUMENTS)
+            .collect();
+        for url in docs {
+            match self
+                .fetch(HttpRequest::get(
+                    url.clone(),
+                    "application/json, application/openapi+json",
+                ))
+                .await
+            {
+                Ok(r) if r.status == 200 => {
+                    match serde_json::from_slice::<serde_json::Value>(&r.body) {
+                        Ok(doc) => openapi::endpoints(&r.url, &doc)
+                            .into_iter()
+                            .for_each(|a| push_unique(&mut found.apis, a)),
+                        Err(_) => {
+                            self.error(format!("OpenAPI description {url} is not JSON; not read"))
+                        }
+                    }
+                }
+                Ok(r) => self.error(format!("OpenAPI description {url}: HTTP {}", r.status)),
+                Err(e) => self.net_error(&format!("OpenAPI description {url}"), e),
+            }
+        }
+    }
+
     async fn verify_and_probe(&mut self, site: &str, found: &mut SiteFindings) {
+        self.openapi_endpoints(found).await;
         let mut downloaded: Vec<String> = Vec::new();
         for url in found.credentials.clone().into_iter().take(MAX_CREDENTIALS) {
             downloaded.push(url.to_string());
