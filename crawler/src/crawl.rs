@@ -44,21 +44,7 @@ pub async fn crawl(
 
 /// An observation that records only an error.
 pub fn failed_observation(seed: &Seed, error: &str) -> Observation {
-    Observation {
-        domain: crate::urlnorm::site_of(&seed.website).unwrap_or_default(),
-        name: seed.name.clone(),
-        country: seed.country.clone(),
-        region: seed.region.clone(),
-        website: seed.website.to_string(),
-        tags: seed.tags.clone(),
-        crawled_at: chrono::Utc::now(),
-        duration_ms: 0,
-        pages_fetched: 0,
-        cert_pages: Vec::new(),
-        robots_blocked: Vec::new(),
-        entries: Vec::new(),
-        probes: Vec::new(),
-        certificates: Vec::new(),
-        errors: vec![error.to_owned()],
-    }
+    let mut observation = Observation::of_seed(seed);
+    observation.errors.push(error.to_owned());
+    observation
 }

@@ -115,3 +115,27 @@ pub struct Observation {
     /// What went wrong, in plain words.
     pub errors: Vec<String>,
 }
+
+impl Observation {
+    /// An observation of `seed` with nothing observed yet.
+    pub fn of_seed(seed: &crate::seeds::Seed) -> Observation {
+        Observation {
+            domain: crate::urlnorm::site_of(&seed.website)
+                .unwrap_or_else(|| seed.website.host_str().unwrap_or_default().to_owned()),
+            name: seed.name.clone(),
+            country: seed.country.clone(),
+            region: seed.region.clone(),
+            website: seed.website.to_string(),
+            tags: seed.tags.clone(),
+            crawled_at: Utc::now(),
+            duration_ms: 0,
+            pages_fetched: 0,
+            cert_pages: Vec::new(),
+            robots_blocked: Vec::new(),
+            entries: Vec::new(),
+            probes: Vec::new(),
+            certificates: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+}

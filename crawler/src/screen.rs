@@ -23,7 +23,7 @@ use crate::polite::{NetError, PoliteFetcher};
 use crate::probe::{Answer, Endpoint, ask, negative_control, negative_control_number};
 use crate::seeds::Seed;
 use crate::sitemap;
-use crate::urlnorm::{in_site, is_non_page, normalize, site_of, visit_key};
+use crate::urlnorm::{in_site, is_non_page, normalize, visit_key};
 use crate::vocab::{AnswerStatus, Vocabulary, WordList, builtin_portals};
 
 /// Default page cap per site.
@@ -183,30 +183,13 @@ impl Screener {
     /// is in its `errors`.
     pub async fn screen(&self, seed: &Seed) -> Observation {
         let started = Instant::now();
-        let site = site_of(&seed.website)
-            .unwrap_or_else(|| seed.website.host_str().unwrap_or_default().to_owned());
         let mut run = Run {
             screener: self,
-            obs: Observation {
-                domain: site.clone(),
-                name: seed.name.clone(),
-                country: seed.country.clone(),
-                region: seed.region.clone(),
-                website: seed.website.to_string(),
-                tags: seed.tags.clone(),
-                crawled_at: Utc::now(),
-                duration_ms: 0,
-                pages_fetched: 0,
-                cert_pages: Vec::new(),
-                robots_blocked: Vec::new(),
-                entries: Vec::new(),
-                probes: Vec::new(),
-                certificates: Vec::new(),
-                errors: Vec::new(),
-            },
+            obs: Observation::of_seed(seed),
             deadline: started + self.config.site_budget,
             suppressed_errors: 0,
         };
+        let site = run.obs.domain.clone();
         let mut found = SiteFindings::default();
         run.discover(&seed.website, &site, &mut found).await;
         run.verify_and_probe(&site, &mut found).await;

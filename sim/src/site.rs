@@ -196,19 +196,7 @@ pub fn respond(world: &World, s: &Supplier, spec: &SiteSpec, req: &SiteRequest<'
     if matches!(s.layout, Layout::Static) && req.path == "/" && req.query.is_none() {
         return html(s, spec, PageKind::Home);
     }
-    let (products, posts) = page_counts(s);
-    let mut pages = vec![
-        PageKind::Home,
-        PageKind::Products,
-        PageKind::About,
-        PageKind::Contact,
-        PageKind::News,
-    ];
-    pages.extend((0..products).map(PageKind::Product));
-    pages.extend((0..posts).map(PageKind::Post));
-    if spec.cert_path.is_some() {
-        pages.push(PageKind::Cert);
-    }
+    let pages = all_pages(s, spec);
     match pages.into_iter().find(|p| page_path(s, *p) == full) {
         Some(page) => html(s, spec, page),
         None if s.layout == Layout::WordPress && req.path == "/" => html(s, spec, PageKind::Home),
@@ -234,7 +222,8 @@ fn robots(s: &Supplier, spec: &SiteSpec) -> Reply {
     Reply::new(200, "text/plain", text)
 }
 
-fn sitemap(s: &Supplier, spec: &SiteSpec, gzip: bool) -> Reply {
+/// Every page of a site.
+fn all_pages(s: &Supplier, spec: &SiteSpec) -> Vec<PageKind> {
     let (products, posts) = page_counts(s);
     let mut pages = vec![
         PageKind::Home,
@@ -248,6 +237,11 @@ fn sitemap(s: &Supplier, spec: &SiteSpec, gzip: bool) -> Reply {
     if spec.cert_path.is_some() {
         pages.push(PageKind::Cert);
     }
+    pages
+}
+
+fn sitemap(s: &Supplier, spec: &SiteSpec, gzip: bool) -> Reply {
+    let pages = all_pages(s, spec);
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
