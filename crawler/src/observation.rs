@@ -114,6 +114,9 @@ pub struct Observation {
     pub certificates: Vec<CertificateReport>,
     /// What went wrong, in plain words.
     pub errors: Vec<String>,
+    /// Whether a Certifications page was reached through a link (false when
+    /// the only way to it was a sitemap).
+    pub cert_page_linked: bool,
 }
 
 impl Observation {
@@ -136,6 +139,7 @@ impl Observation {
             probes: Vec::new(),
             certificates: Vec::new(),
             errors: Vec::new(),
+            cert_page_linked: false,
         }
     }
 }

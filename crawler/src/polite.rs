@@ -239,12 +239,24 @@ impl PoliteFetcher {
     /// One hop through the host's slot, with retries for connection
     /// failures, 429 and 503.
     async fn hop(&self, state: &HostState, request: &HttpRequest) -> Result<Hop, FetchError> {
+        self.timed_hop(state, request).await.0
+    }
+
+    /// A hop, and the time its last attempt spent on the network (waiting
+    /// for a slot not counted).
+    async fn timed_hop(
+        &self,
+        state: &HostState,
+        request: &HttpRequest,
+    ) -> (Result<Hop, FetchError>, Duration) {
         let mut attempt = 0;
         loop {
-            let result = {
+            let (result, spent) = {
                 let _permits = self.slot(state).await;
                 self.stats.requests.fetch_add(1, Ordering::Relaxed);
-                self.http.send_once(request).await
+                let sent = Instant::now();
+                let result = self.http.send_once(request).await;
+                (result, sent.elapsed())
             };
             let backoff = Duration::from_millis(500) * 2u32.pow(attempt);
             let retry_in = match &result {
@@ -263,7 +275,7 @@ impl PoliteFetcher {
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
-                _ => return result,
+                _ => return (result, spent),
             }
         }
     }
@@ -319,6 +331,18 @@ impl PoliteFetcher {
         request: HttpRequest,
         deadline: Option<Instant>,
     ) -> Result<FetchResponse, NetError> {
+        self.request_timed(request, deadline)
+            .await
+            .map(|(response, _)| response)
+    }
+
+    /// [`PoliteFetcher::request`], with the time spent on the network
+    /// (every hop's request and answer; waiting for politeness not counted).
+    pub async fn request_timed(
+        &self,
+        request: HttpRequest,
+        deadline: Option<Instant>,
+    ) -> Result<(FetchResponse, Duration), NetError> {
         let url = request.url.clone();
         let work = self.request_inner(request);
         match deadline {
@@ -329,7 +353,11 @@ impl PoliteFetcher {
         }
     }
 
-    async fn request_inner(&self, mut request: HttpRequest) -> Result<FetchResponse, NetError> {
+    async fn request_inner(
+        &self,
+        mut request: HttpRequest,
+    ) -> Result<(FetchResponse, Duration), NetError> {
+        let mut spent = Duration::ZERO;
         for _ in 0..=MAX_REDIRECTS {
             self.http.check_url(&request.url)?;
             if request.url.path() != "/robots.txt" {
@@ -343,8 +371,10 @@ impl PoliteFetcher {
                 }
             }
             let state = self.host(&request.url);
-            match self.hop(&state, &request).await? {
-                Hop::Response { response, .. } => return Ok(response),
+            let (hop, hop_time) = self.timed_hop(&state, &request).await;
+            spent += hop_time;
+            match hop? {
+                Hop::Response { response, .. } => return Ok((response, spent)),
                 Hop::Redirect { status, location } => {
                     // 307 and 308 keep the method and body; the others become GET.
                     request = match (status, request.form.take()) {

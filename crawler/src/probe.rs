@@ -2,8 +2,6 @@
 //! `Accept: application/json`, forms as a browser would submit them, and a
 //! negative control that no honest endpoint calls valid.
 
-use std::time::Instant as StdInstant;
-
 use eco::FetchError;
 use tokio::time::Instant;
 use url::Url;
@@ -158,12 +156,11 @@ pub async fn ask(
         }
     };
     let url = request.url.to_string();
-    let started = StdInstant::now();
-    let response = match fetcher.request(request, deadline).await {
+    let (response, spent) = match fetcher.request_timed(request, deadline).await {
         Ok(r) => r,
         Err(e) => return failed(url, e.to_string(), Some(&e)),
     };
-    let latency_ms = Some(started.elapsed().as_millis() as u64);
+    let latency_ms = Some(spent.as_millis() as u64);
     let mut answer = Answer {
         url,
         http_status: Some(response.status),

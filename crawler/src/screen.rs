@@ -84,6 +84,8 @@ struct Queued {
     seq: u64,
     url: Url,
     named: bool,
+    /// Queued from a sitemap, not from a link on a page.
+    from_sitemap: bool,
 }
 
 impl Ord for Queued {
@@ -289,38 +291,60 @@ impl Run<'_> {
         // The best score each URL was queued with: a URL seen again under a
         // better name (a sitemap entry, then a named menu link) is queued again.
         let mut queued: HashMap<String, u32> = HashMap::new();
-        let mut enqueue =
-            |queue: &mut BinaryHeap<Queued>, url: Url, score: u32, depth: u32, named: bool| {
-                let url = normalize(&url);
-                let key = visit_key(&url);
-                if queued.get(&key).is_none_or(|best| score > *best) {
-                    queued.insert(key, score);
-                    seq += 1;
-                    queue.push(Queued {
-                        score,
-                        depth,
-                        seq,
-                        url,
-                        named,
-                    });
-                }
-            };
-        enqueue(&mut queue, start.clone(), u32::MAX, 0, false);
+        let mut enqueue = |queue: &mut BinaryHeap<Queued>,
+                           url: Url,
+                           score: u32,
+                           depth: u32,
+                           named: bool,
+                           from_sitemap: bool| {
+            let url = normalize(&url);
+            let key = visit_key(&url);
+            if queued.get(&key).is_none_or(|best| score > *best) {
+                queued.insert(key, score);
+                seq += 1;
+                queue.push(Queued {
+                    score,
+                    depth,
+                    seq,
+                    url,
+                    named,
+                    from_sitemap,
+                });
+            }
+        };
+        enqueue(&mut queue, start.clone(), u32::MAX, 0, false, false);
         for url in self.sitemap_urls(start, site).await {
             let named = vocab.slug_matches(&format!(
                 "{}?{}",
                 url.path(),
                 url.query().unwrap_or_default()
             ));
-            enqueue(&mut queue, url, if named { NAMED } else { 1 }, 1, named);
+            enqueue(
+                &mut queue,
+                url,
+                if named { NAMED } else { 1 },
+                1,
+                named,
+                true,
+            );
         }
         let mut visited: HashSet<String> = HashSet::new();
-        let mut found_cert_page = false;
+        // Pages some fetched page links to (a page known only from a sitemap
+        // is harder for a buyer to find).
+        let mut linked: HashSet<String> = HashSet::new();
         while let Some(item) = queue.pop() {
             if self.obs.pages_fetched >= config.max_pages {
                 break;
             }
-            if found_cert_page && item.score < NAMED {
+            // Once a Certifications page is found, and known to be linked
+            // from the site, only links named like one are still followed.
+            let linked_cert_page = self
+                .obs
+                .cert_pages
+                .iter()
+                .filter_map(|u| Url::parse(u).ok())
+                .any(|u| linked.contains(&visit_key(&u)));
+            if linked_cert_page && item.score < NAMED {
                 break;
             }
             if Instant::now() >= self.deadline {
@@ -406,7 +430,9 @@ impl Run<'_> {
                 ));
             }
             if is_cert_page(&facts, &f, item.named) {
-                found_cert_page = true;
+                if !item.from_sitemap {
+                    linked.insert(visit_key(&page_url));
+                }
                 push_unique(&mut self.obs.cert_pages, page_url.to_string());
             }
             found.entries.extend(f.entries);
@@ -425,6 +451,9 @@ impl Run<'_> {
             f.text_numbers
                 .into_iter()
                 .for_each(|n| push_unique(&mut found.text_numbers, n));
+            for link in &facts.links {
+                linked.insert(visit_key(&link.url));
+            }
             if item.depth >= config.max_depth {
                 continue;
             }
@@ -447,9 +476,16 @@ impl Run<'_> {
                     if named { NAMED } else { 10 },
                     item.depth + 1,
                     named,
+                    false,
                 );
             }
         }
+        self.obs.cert_page_linked = self
+            .obs
+            .cert_pages
+            .iter()
+            .filter_map(|u| Url::parse(u).ok())
+            .any(|u| linked.contains(&visit_key(&u)));
     }
 
     async fn download(&mut self, url: &Url, site: &str) -> Option<CertificateReport> {

@@ -37,7 +37,7 @@ async fn crawl_world(suppliers: usize, seed: u64, hostile: bool) -> Crawled {
         hostile,
         out_dir: Some(dir.path().into()),
         log_requests: true,
-        slow_answer: Duration::from_millis(1500),
+        slow_answer: Duration::from_millis(2500),
         ..SimOptions::default()
     })
     .await
@@ -261,6 +261,48 @@ fn check_requests(log: &[RequestRecord], truth: &BTreeMap<String, Value>) {
     }
 }
 
+/// With default weights, every fully ready supplier scores above every
+/// supplier with a missing or failed piece, and red flags are where the
+/// truth says.
+fn check_scores(crawled: &Crawled) {
+    let weights = scoring::Weights::default();
+    let fully_ready = ["ready_api_query", "ready_api_path", "formula_name"];
+    let (mut ready_min, mut other_max) = (u32::MAX, 0);
+    let mut lines = Vec::new();
+    for (domain, truth) in &crawled.truth {
+        let r = scoring::score(&crawled.observations[domain], &weights);
+        let profile = truth["profile"].as_str().unwrap();
+        lines.push(format!(
+            "{profile} {} {:?} {:?}",
+            r.score, r.tier, r.red_flags
+        ));
+        match truth["red_flag"] {
+            Value::Bool(true) => assert_eq!(
+                r.tier,
+                scoring::Tier::R,
+                "{domain} ({profile}) must be tier R: {:?}",
+                r.explanations
+            ),
+            Value::Bool(false) => assert!(
+                r.red_flags.is_empty(),
+                "{domain} ({profile}) has no red flag, got {:?}",
+                r.red_flags
+            ),
+            _ => {}
+        }
+        if fully_ready.contains(&profile) {
+            ready_min = ready_min.min(r.score);
+        } else {
+            other_max = other_max.max(r.score);
+        }
+    }
+    assert!(
+        ready_min > other_max,
+        "fully ready suppliers score down to {ready_min}, others up to {other_max}:\n{}",
+        lines.join("\n")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crawl_of_220_suppliers_matches_the_truth() {
     let crawled = crawl_world(220, 21, false).await;
@@ -290,6 +332,7 @@ async fn a_crawl_of_220_suppliers_matches_the_truth() {
         failures.join("\n")
     );
     check_requests(&crawled.world.requests(), &crawled.truth);
+    check_scores(&crawled);
     // The trap site's host saw no more page requests than the cap allows
     // (plus robots.txt and sitemaps).
     for (domain, truth) in &crawled.truth {
