@@ -14,9 +14,10 @@ use crawler::polite::{
     DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_CONCURRENCY, PoliteFetcher, Politeness,
 };
 use crawler::screen::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES, ScreenConfig, Screener};
-use crawler::seeds::read_seeds;
 use crawler::{FetchPolicy, HttpFetcher, ResolveRule};
 use eco::TrustList;
+use sha2::Digest as _;
+use store::Store as _;
 
 /// Arguments of `ecoscout crawl`.
 #[derive(Debug, Args)]
@@ -27,11 +28,39 @@ pub struct CrawlArgs {
     /// The buyer's trust list (TOML).
     #[arg(long, value_name = "FILE")]
     trust: PathBuf,
-    /// Write observations as JSON Lines to this file (`-`: standard output).
-    #[arg(long, value_name = "FILE", default_value = "-")]
-    jsonl: String,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Continue the newest interrupted run instead of starting a new one.
+    #[arg(long)]
+    resume: bool,
+    /// Readiness weights (TOML); defaults when absent.
+    #[arg(long, value_name = "FILE")]
+    weights: Option<PathBuf>,
+    /// Also write each observation as a JSON line to this file (`-`: stdout).
+    #[arg(long, value_name = "FILE")]
+    jsonl: Option<String>,
     #[command(flatten)]
     net: NetArgs,
+}
+
+/// Where the database is.
+#[derive(Debug, Args, Clone)]
+pub struct DbArgs {
+    /// The database folder.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "ECOSCOUT_DB",
+        default_value = "ecoscout.db"
+    )]
+    pub db: PathBuf,
+}
+
+impl DbArgs {
+    /// Opens the store.
+    pub fn open(&self) -> Result<store::SledStore> {
+        Ok(store::SledStore::open(&self.db)?)
+    }
 }
 
 /// Network and politeness flags, shared by the commands that crawl.
@@ -175,9 +204,32 @@ pub fn run(args: CrawlArgs) -> ExitCode {
     }
 }
 
+fn settings(args: &CrawlArgs) -> Vec<String> {
+    let n = &args.net;
+    vec![
+        format!("concurrency={}", n.concurrency),
+        format!("per_host_concurrency={}", n.per_host_concurrency),
+        format!("delay_ms={}", n.delay.as_millis()),
+        format!("timeout_ms={}", n.timeout.as_millis()),
+        format!("max_body={}", n.max_body),
+        format!("max_pages={}", n.max_pages),
+        format!("max_depth={}", n.max_depth),
+        format!("site_budget_ms={}", n.site_budget.as_millis()),
+        format!("user_agent={}", n.user_agent),
+        format!("trust={}", args.trust.display()),
+    ]
+}
+
 fn run_inner(args: CrawlArgs) -> Result<()> {
     let trust = Arc::new(TrustList::load(&args.trust)?);
-    let seeds = read_seeds(&args.seeds)?;
+    let weights = match &args.weights {
+        Some(path) => scoring::Weights::load(path)?,
+        None => scoring::Weights::default(),
+    };
+    let seeds_bytes = std::fs::read(&args.seeds)
+        .with_context(|| format!("cannot read {}", args.seeds.display()))?;
+    let digest = hex::encode(sha2::Sha256::digest(&seeds_bytes));
+    let seeds = crawler::seeds::parse_seeds(&seeds_bytes, &args.seeds.display().to_string())?;
     for problem in &seeds.problems {
         eprintln!(
             "{}:{}: skipped: {}",
@@ -186,36 +238,106 @@ fn run_inner(args: CrawlArgs) -> Result<()> {
             problem.problem
         );
     }
-    let mut out: Box<dyn std::io::Write> = if args.jsonl == "-" {
-        Box::new(std::io::stdout().lock())
+    let db = args.db.open()?;
+    let (run, todo) = if args.resume {
+        let Some(previous) = db
+            .runs()?
+            .into_iter()
+            .rev()
+            .find(|r| r.status != store::RunStatus::Complete)
+        else {
+            bail!(
+                "--resume: there is no interrupted run in {}",
+                args.db.db.display()
+            );
+        };
+        if previous.seeds_digest != digest {
+            bail!(
+                "--resume: run {} was started from another seeds file (or {} has changed since)",
+                previous.id,
+                args.seeds.display()
+            );
+        }
+        let done = db.screened_domains(previous.id)?;
+        let run = db.reopen_run(previous.id)?;
+        let todo: Vec<_> = seeds
+            .seeds
+            .into_iter()
+            .filter(|s| !done.contains(&crawler::urlnorm::site_of(&s.website).unwrap_or_default()))
+            .collect();
+        eprintln!(
+            "resuming run {}: {} suppliers done, {} to go",
+            run.id,
+            done.len(),
+            todo.len()
+        );
+        (run, todo)
     } else {
-        Box::new(std::io::BufWriter::new(
-            std::fs::File::create(&args.jsonl)
-                .with_context(|| format!("cannot create {}", args.jsonl))?,
-        ))
+        let run = db.begin_run(store::Run {
+            id: 0,
+            started_at: chrono::Utc::now(),
+            ended_at: None,
+            status: store::RunStatus::Running,
+            seeds_digest: digest,
+            seeds_path: args.seeds.display().to_string(),
+            settings: settings(&args),
+            suppliers: seeds.seeds.len() as u64,
+            screened: 0,
+            with_errors: 0,
+        })?;
+        (run, seeds.seeds)
+    };
+    let mut jsonl: Option<Box<dyn std::io::Write>> = match args.jsonl.as_deref() {
+        None => None,
+        Some("-") => Some(Box::new(std::io::stdout().lock())),
+        Some(path) => Some(Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot create {path}"))?,
+        ))),
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let total = seeds.seeds.len();
-    let (mut done, mut with_errors) = (0usize, 0usize);
-    runtime.block_on(async {
+    let total = todo.len();
+    let mut summary = crate::summary::Summary::default();
+    let interrupted = runtime.block_on(async {
         let screener = Arc::new(args.net.screener(trust)?);
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-        let sites = args.net.concurrency;
-        let task = tokio::spawn(crawl(screener, seeds.seeds, sites, tx));
-        while let Some(observation) = rx.recv().await {
-            done += 1;
-            with_errors += usize::from(!observation.errors.is_empty());
-            serde_json::to_writer(&mut out, &observation)?;
-            writeln!(out)?;
-            out.flush()?;
+        let task = tokio::spawn(crawl(screener, todo, args.net.concurrency, tx));
+        let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+        loop {
+            tokio::select! {
+                observation = rx.recv() => {
+                    let Some(observation) = observation else { break };
+                    let readiness = scoring::score(&observation, &weights);
+                    let record = store::Record { run_id: run.id, observation, readiness };
+                    db.record(&record)?;
+                    db.flush()?;
+                    if let Some(out) = jsonl.as_mut() {
+                        serde_json::to_writer(&mut *out, &record.observation)?;
+                        writeln!(out)?;
+                        out.flush()?;
+                    }
+                    summary.add(&record);
+                }
+                _ = &mut ctrl_c => {
+                    task.abort();
+                    return anyhow::Ok(true);
+                }
+            }
         }
         task.await.context("the crawl stopped unexpectedly")?;
-        anyhow::Ok(())
+        anyhow::Ok(false)
     })?;
-    eprintln!(
-        "screened {done} of {total} suppliers ({with_errors} with errors); {} seed rows skipped",
-        seeds.problems.len()
-    );
+    let status = if interrupted {
+        store::RunStatus::Interrupted
+    } else {
+        store::RunStatus::Complete
+    };
+    db.finish_run(run.id, status)?;
+    summary.print(run.id, total, status);
+    if interrupted {
+        eprintln!(
+            "interrupted: finished suppliers are stored; continue with `ecoscout crawl --resume` and the same --seeds"
+        );
+    }
     Ok(())
 }
 

@@ -7,6 +7,8 @@
 
 mod crawl_cmd;
 mod sim_cmd;
+mod store_cmds;
+mod summary;
 mod verify;
 
 use std::process::ExitCode;
@@ -31,6 +33,14 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Screen the suppliers of a seeds file.
     Crawl(crawl_cmd::CrawlArgs),
+    /// Export stored suppliers as CSV or JSON Lines.
+    Export(store_cmds::ExportArgs),
+    /// Show one supplier's readiness and evidence.
+    Show(store_cmds::ShowArgs),
+    /// List the runs.
+    Runs(store_cmds::RunsArgs),
+    /// Re-score stored observations (for example with other weights).
+    Score(store_cmds::ScoreArgs),
     /// Serve a simulated supplier web (for trying ecoscout and for tests).
     Sim(sim_cmd::SimArgs),
 }
@@ -52,5 +62,9 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Sim(args) => sim_cmd::run(args),
         Command::Crawl(args) => crawl_cmd::run(args),
+        Command::Export(args) => store_cmds::export(args),
+        Command::Show(args) => store_cmds::show(args),
+        Command::Runs(args) => store_cmds::runs(args),
+        Command::Score(args) => store_cmds::score(args),
     }
 }

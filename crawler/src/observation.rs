@@ -82,7 +82,7 @@ pub struct Probe {
 }
 
 /// Everything a screening observed about one supplier.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     /// Registrable domain of the supplier's website.
     pub domain: String,
@@ -116,6 +116,7 @@ pub struct Observation {
     pub errors: Vec<String>,
     /// Whether a Certifications page was reached through a link (false when
     /// the only way to it was a sitemap).
+    #[serde(default)]
     pub cert_page_linked: bool,
 }
 

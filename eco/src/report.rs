@@ -1,6 +1,7 @@
 //! What verification concludes about one certificate (spec section 7):
 //! tri-state checks with reasons, and the verdict they decide.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::ser::SerializeMap;
@@ -260,7 +261,11 @@ impl fmt::Display for Verdict {
 
 /// The independent verification of one certificate: a `certificates` entry
 /// of spec section 7.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// Serialized as that entry, plus `check_reasons`: the reason of every
+/// check that did not pass, so that a stored report keeps its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "ReportWire", try_from = "ReportWire")]
 pub struct CertificateReport {
     /// Where the credential was read from, when it came from a URL.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -279,6 +284,72 @@ pub struct CertificateReport {
     pub verdict: Verdict,
     /// Why.
     pub reason: String,
+}
+
+/// The serialized form of a [`CertificateReport`].
+#[derive(Serialize, Deserialize)]
+struct ReportWire {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    url: Option<String>,
+    certificate_number: Option<String>,
+    issuer: Option<String>,
+    authority: Option<String>,
+    digest: String,
+    checks: BTreeMap<String, Outcome>,
+    verdict: Verdict,
+    reason: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    check_reasons: BTreeMap<String, String>,
+}
+
+impl From<CertificateReport> for ReportWire {
+    fn from(r: CertificateReport) -> ReportWire {
+        ReportWire {
+            checks: r
+                .checks
+                .iter()
+                .map(|(n, c)| (n.as_str().to_owned(), c.outcome))
+                .collect(),
+            check_reasons: r
+                .checks
+                .iter()
+                .filter_map(|(n, c)| Some((n.as_str().to_owned(), c.reason.clone()?)))
+                .collect(),
+            url: r.url,
+            certificate_number: r.certificate_number,
+            issuer: r.issuer,
+            authority: r.authority,
+            digest: r.digest,
+            verdict: r.verdict,
+            reason: r.reason,
+        }
+    }
+}
+
+impl TryFrom<ReportWire> for CertificateReport {
+    type Error = String;
+
+    fn try_from(w: ReportWire) -> Result<CertificateReport, String> {
+        let mut checks = Checks::all_unknown("not recorded");
+        for name in CheckName::ALL {
+            let outcome = *w
+                .checks
+                .get(name.as_str())
+                .ok_or_else(|| format!("the report has no `{name}` check"))?;
+            let reason = w.check_reasons.get(name.as_str()).cloned();
+            checks.set(name, CheckResult { outcome, reason });
+        }
+        Ok(CertificateReport {
+            url: w.url,
+            certificate_number: w.certificate_number,
+            issuer: w.issuer,
+            authority: w.authority,
+            digest: w.digest,
+            checks,
+            verdict: w.verdict,
+            reason: w.reason,
+        })
+    }
 }
 
 impl CertificateReport {

@@ -1,0 +1,342 @@
+//! The commands that read the store: `export`, `show`, `runs`, `score`.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, ValueEnum};
+use scoring::Tier;
+use store::{Filter, RunSelect, Store as _};
+
+use crate::crawl_cmd::DbArgs;
+
+fn finish(command: &str, result: Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ecoscout {command}: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn parse_run(text: &str) -> Result<RunSelect, String> {
+    match text {
+        "latest" => Ok(RunSelect::Latest),
+        id => id
+            .parse()
+            .map(RunSelect::Id)
+            .map_err(|_| format!("{id:?} is not `latest` or a run id")),
+    }
+}
+
+fn parse_tier(text: &str) -> Result<Tier, String> {
+    Tier::parse(text).ok_or_else(|| format!("{text:?} is not a tier (A, B, C, D, R)"))
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Csv,
+    Jsonl,
+}
+
+/// Arguments of `ecoscout export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    format: ExportFormat,
+    /// `latest` (every supplier's newest observation) or a run id.
+    #[arg(long, default_value = "latest", value_parser = parse_run)]
+    run: RunSelect,
+    /// Only these countries (comma-separated codes).
+    #[arg(long, value_delimiter = ',')]
+    country: Vec<String>,
+    /// Only this region.
+    #[arg(long)]
+    region: Option<String>,
+    /// Only these tiers (comma-separated: A,B).
+    #[arg(long, value_delimiter = ',', value_parser = parse_tier)]
+    tier: Vec<Tier>,
+    /// Only suppliers scoring at least this.
+    #[arg(long)]
+    min_score: Option<u32>,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Start the CSV with a UTF-8 BOM, for spreadsheets.
+    #[arg(long)]
+    excel: bool,
+}
+
+/// `ecoscout export`.
+pub fn export(args: ExportArgs) -> ExitCode {
+    finish("export", export_inner(args))
+}
+
+fn export_inner(args: ExportArgs) -> Result<()> {
+    let db = args.db.open()?;
+    let filter = Filter {
+        run: args.run,
+        countries: args.country,
+        region: args.region,
+        tiers: args.tier,
+        min_score: args.min_score,
+    };
+    if let RunSelect::Id(id) = filter.run
+        && db.run(id)?.is_none()
+    {
+        bail!("there is no run {id}; `ecoscout runs` lists them");
+    }
+    let write = |out: &mut dyn std::io::Write| -> Result<u64> {
+        Ok(match args.format {
+            ExportFormat::Csv => store::export::write_csv(&db, &filter, out, args.excel)?,
+            ExportFormat::Jsonl => store::export::write_jsonl(&db, &filter, out)?,
+        })
+    };
+    let rows = match &args.output {
+        None => write(&mut std::io::stdout().lock())?,
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let tmp = dir.join(format!(
+                ".{}.tmp-{}",
+                path.file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("export"),
+                std::process::id()
+            ));
+            let result = (|| -> Result<u64> {
+                let mut file = std::io::BufWriter::new(
+                    std::fs::File::create(&tmp)
+                        .with_context(|| format!("cannot create {}", tmp.display()))?,
+                );
+                let rows = write(&mut file)?;
+                file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+                std::fs::rename(&tmp, path)
+                    .with_context(|| format!("cannot move the export to {}", path.display()))?;
+                Ok(rows)
+            })();
+            if result.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            result?
+        }
+    };
+    if args.output.is_some() {
+        eprintln!("{rows} suppliers exported");
+    }
+    Ok(())
+}
+
+/// Arguments of `ecoscout show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The supplier's domain.
+    domain: String,
+    #[command(flatten)]
+    db: DbArgs,
+    /// `latest` or a run id.
+    #[arg(long, default_value = "latest", value_parser = parse_run)]
+    run: RunSelect,
+}
+
+/// `ecoscout show`.
+pub fn show(args: ShowArgs) -> ExitCode {
+    finish("show", show_inner(args))
+}
+
+fn show_inner(args: ShowArgs) -> Result<()> {
+    let db = args.db.open()?;
+    let domain = crawler::urlnorm::site_of(&url::Url::parse(&format!(
+        "http://{}",
+        args.domain
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+    ))?)
+    .unwrap_or_else(|| args.domain.clone());
+    let Some(r) = db.supplier(&domain, args.run)? else {
+        bail!("{domain} is not in the database");
+    };
+    let o = &r.observation;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{} ({})", o.name, o.domain)?;
+    writeln!(
+        out,
+        "country {}  region {}  website {}",
+        o.country, o.region, o.website
+    )?;
+    writeln!(
+        out,
+        "run {}  screened {}",
+        r.run_id,
+        o.crawled_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )?;
+    writeln!(
+        out,
+        "\nscore {}  tier {}",
+        r.readiness.score,
+        r.readiness.tier.as_str()
+    )?;
+    for flag in &r.readiness.red_flags {
+        writeln!(out, "  RED FLAG: {flag}")?;
+    }
+    for warning in &r.readiness.warnings {
+        writeln!(out, "  warning: {warning}")?;
+    }
+    writeln!(out, "\nevidence")?;
+    for line in &r.readiness.explanations {
+        writeln!(out, "  {line}")?;
+    }
+    if !o.certificates.is_empty() {
+        writeln!(out, "\ncertificates")?;
+        for c in &o.certificates {
+            writeln!(
+                out,
+                "  {} {}  {}",
+                c.certificate_number.as_deref().unwrap_or("(no number)"),
+                c.verdict,
+                c.url.as_deref().unwrap_or("")
+            )?;
+            for (name, result) in c.checks.iter() {
+                let line = format!(
+                    "    {:<18}{:<9}{}",
+                    name.as_str(),
+                    result.outcome.as_str(),
+                    result.reason.as_deref().unwrap_or("")
+                );
+                writeln!(out, "{}", line.trim_end())?;
+            }
+        }
+    }
+    if !o.probes.is_empty() {
+        writeln!(out, "\nprobes")?;
+        for p in &o.probes {
+            writeln!(
+                out,
+                "  {}  HTTP {}  {} ms  {}  negative control {:?}",
+                p.url,
+                p.http_status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                p.latency_ms
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                p.answer_status.as_deref().unwrap_or("no status"),
+                p.negative_control
+            )?;
+        }
+    }
+    if !o.errors.is_empty() {
+        writeln!(out, "\nerrors")?;
+        for e in &o.errors {
+            writeln!(out, "  {e}")?;
+        }
+    }
+    let history = db.history(&domain)?;
+    if history.len() > 1 {
+        writeln!(out, "\nhistory")?;
+        for h in history {
+            writeln!(
+                out,
+                "  run {:>4}  {:>3} {}",
+                h.run_id,
+                h.readiness.score,
+                h.readiness.tier.as_str()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Arguments of `ecoscout runs`.
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+/// `ecoscout runs`.
+pub fn runs(args: RunsArgs) -> ExitCode {
+    finish("runs", runs_inner(args))
+}
+
+fn runs_inner(args: RunsArgs) -> Result<()> {
+    let db = args.db.open()?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:>4}  {:<11}  {:<20}  {:<20}  {:>9}  {:>9}  {:>7}",
+        "run", "status", "started", "ended", "suppliers", "screened", "errors"
+    )?;
+    for r in db.runs()? {
+        let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+        writeln!(
+            out,
+            "{:>4}  {:<11}  {:<20}  {:<20}  {:>9}  {:>9}  {:>7}",
+            r.id,
+            r.status.as_str(),
+            time(r.started_at),
+            r.ended_at.map(time).unwrap_or_default(),
+            r.suppliers,
+            r.screened,
+            r.with_errors
+        )?;
+    }
+    Ok(())
+}
+
+/// Arguments of `ecoscout score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Readiness weights (TOML); defaults when absent.
+    #[arg(long, value_name = "FILE")]
+    weights: Option<PathBuf>,
+    /// `latest` or a run id.
+    #[arg(long, default_value = "latest", value_parser = parse_run)]
+    run: RunSelect,
+}
+
+/// `ecoscout score`.
+pub fn score(args: ScoreArgs) -> ExitCode {
+    finish("score", score_inner(args))
+}
+
+fn score_inner(args: ScoreArgs) -> Result<()> {
+    let weights = match &args.weights {
+        Some(path) => scoring::Weights::load(path)?,
+        None => scoring::Weights::default(),
+    };
+    let db = args.db.open()?;
+    let mut records = Vec::new();
+    db.for_each(
+        &Filter {
+            run: args.run,
+            ..Filter::default()
+        },
+        &mut |r| {
+            records.push(r);
+            Ok(())
+        },
+    )?;
+    let mut changed = 0;
+    for mut r in records.iter().cloned() {
+        let readiness = scoring::score(&r.observation, &weights);
+        if readiness != r.readiness {
+            r.readiness = readiness;
+            db.record(&r)?;
+            changed += 1;
+        }
+    }
+    db.flush()?;
+    eprintln!("{} suppliers re-scored, {changed} changed", records.len());
+    Ok(())
+}

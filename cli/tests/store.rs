@@ -1,0 +1,302 @@
+//! The store as a user meets it: crawl into a database, kill the crawl at
+//! random moments and resume, export with filters, spreadsheet safety.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn ecoscout(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ecoscout"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn crawl_args<'a>(dir: &'a str, db: &'a str) -> Vec<String> {
+    [
+        "crawl",
+        "--seeds",
+        &format!("{dir}/seeds.csv"),
+        "--trust",
+        &format!("{dir}/trust.toml"),
+        "--db",
+        db,
+        "--resolve",
+        "*.test=127.0.0.1",
+        "--delay",
+        "0",
+        "--timeout",
+        "4s",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// The export, as domain -> row without the columns that vary between
+/// crawls (latency, time).
+fn export(db: &str) -> BTreeMap<String, Vec<String>> {
+    let out = ecoscout(&["export", "--db", db]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let row: Vec<String> = header
+                .iter()
+                .zip(r.iter())
+                .filter(|(h, _)| !matches!(h.as_str(), "latency_ms" | "crawled_at"))
+                .map(|(_, v)| v.to_owned())
+                .collect();
+            (row[0].clone(), row)
+        })
+        .collect()
+}
+
+fn start_world(dir: &Path, suppliers: usize) -> (tokio::runtime::Runtime, sim::SimWorld) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let world = runtime
+        .block_on(sim::SimWorld::start(sim::SimOptions {
+            suppliers,
+            seed: 13,
+            out_dir: Some(dir.into()),
+            slow_answer: Duration::from_millis(2500),
+            ..sim::SimOptions::default()
+        }))
+        .unwrap();
+    (runtime, world)
+}
+
+#[test]
+fn a_crawl_killed_at_random_moments_resumes_to_the_same_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().unwrap().to_owned();
+    let (_runtime, _world) = start_world(tmp.path(), 30);
+    let reference_db = format!("{dir}/reference.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
+        .args(crawl_args(&dir, &reference_db))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reference = export(&reference_db);
+    assert_eq!(reference.len(), 30);
+
+    // Deterministic "random" kill times, spread over the crawl.
+    let kill_after_ms = [150u64, 700, 1300, 2100, 400, 3200];
+    for (i, ms) in kill_after_ms.iter().enumerate() {
+        let db = format!("{dir}/killed-{i}.db");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
+            .args(crawl_args(&dir, &db))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(*ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let mut resumes = 0;
+        loop {
+            let mut args = crawl_args(&dir, &db);
+            args.push("--resume".into());
+            let out = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
+                .args(&args)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            if stderr.contains("no interrupted run") {
+                break; // the killed crawl had already completed
+            }
+            assert!(out.status.success(), "resume {i}: {stderr}");
+            resumes += 1;
+            assert!(resumes < 3, "resume did not complete the run");
+            if stderr.contains("complete") {
+                break;
+            }
+        }
+        assert_eq!(export(&db), reference, "kill after {ms} ms");
+        let runs = String::from_utf8_lossy(&ecoscout(&["runs", "--db", &db]).stdout).into_owned();
+        assert!(runs.lines().nth(1).unwrap().contains("complete"), "{runs}");
+        assert_eq!(runs.lines().count(), 2, "one run only: {runs}");
+    }
+}
+
+#[test]
+fn exports_filter_exactly_and_open_safely_in_a_spreadsheet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().unwrap().to_owned();
+    let (_runtime, world) = start_world(tmp.path(), 60);
+    let db = format!("{dir}/e.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
+        .args(crawl_args(&dir, &db))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all = export(&db);
+    assert_eq!(all.len(), 60);
+    // Column positions in the reduced rows: country 2, region 3, score 4, tier 5.
+    let expect = |f: &dyn Fn(&Vec<String>) -> bool| -> Vec<String> {
+        all.iter()
+            .filter(|(_, r)| f(r))
+            .map(|(d, _)| d.clone())
+            .collect()
+    };
+    let got = |args: &[&str]| -> Vec<String> {
+        let mut full = vec!["export", "--db", db.as_str()];
+        full.extend_from_slice(args);
+        let out = ecoscout(&full);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+        let mut domains: Vec<String> = reader.records().map(|r| r.unwrap()[0].to_owned()).collect();
+        domains.sort();
+        domains
+    };
+    assert_eq!(
+        got(&["--tier", "A,B"]),
+        expect(&|r| r[5] == "A" || r[5] == "B")
+    );
+    assert_eq!(got(&["--tier", "R"]), expect(&|r| r[5] == "R"));
+    assert_eq!(
+        got(&["--country", "CN,VN"]),
+        expect(&|r| r[2] == "CN" || r[2] == "VN")
+    );
+    assert_eq!(
+        got(&["--min-score", "60"]),
+        expect(&|r| r[4].parse::<u32>().unwrap() >= 60)
+    );
+    assert_eq!(
+        got(&["--country", "TH", "--min-score", "35"]),
+        expect(&|r| r[2] == "TH" && r[4].parse::<u32>().unwrap() >= 35)
+    );
+    let region = all.values().next().unwrap()[3].clone();
+    assert_eq!(got(&["--region", &region]), expect(&|r| r[3] == region));
+    assert!(!got(&["--tier", "A"]).is_empty());
+
+    // The formula-looking name is neutralised; --excel adds a BOM; -o is atomic.
+    let out = format!("{dir}/out.csv");
+    assert!(
+        ecoscout(&["export", "--db", &db, "--excel", "-o", &out])
+            .status
+            .success()
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let formula_rows: Vec<&str> = text.lines().filter(|l| l.contains("HYPERLINK")).collect();
+    assert!(!formula_rows.is_empty());
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    for record in reader.records() {
+        for cell in record.unwrap().iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "unsafe cell {cell:?}"
+            );
+        }
+    }
+    assert!(
+        std::fs::read_dir(&dir).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains(".tmp-"))
+    );
+
+    // JSON Lines carry exactly the spec's fields.
+    let jsonl = ecoscout(&["export", "--db", &db, "--format", "jsonl"]);
+    let first: serde_json::Value =
+        serde_json::from_slice(jsonl.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    let keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut want = vec![
+        "domain",
+        "name",
+        "country",
+        "region",
+        "run_id",
+        "crawled_at",
+        "score",
+        "tier",
+        "red_flags",
+        "components",
+        "pages_fetched",
+        "cert_pages",
+        "robots_blocked",
+        "entries",
+        "probes",
+        "certificates",
+        "errors",
+    ];
+    want.sort_unstable();
+    let mut keys = keys;
+    keys.sort_unstable();
+    assert_eq!(keys, want);
+
+    // show, runs, score, and a locked database.
+    let domain = all.keys().next().unwrap();
+    let shown = ecoscout(&["show", domain, "--db", &db]);
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("evidence"));
+    assert_eq!(
+        ecoscout(&["show", "nobody.test", "--db", &db])
+            .status
+            .code(),
+        Some(2)
+    );
+    let weights = format!("{dir}/w.toml");
+    std::fs::write(&weights, "certificate_verified = 0\n").unwrap();
+    assert!(
+        ecoscout(&["score", "--db", &db, "--weights", &weights])
+            .status
+            .success()
+    );
+    let rescored = export(&db);
+    assert!(
+        rescored.iter().any(|(d, r)| r[4] != all[d][4]),
+        "re-scoring with other weights changed nothing"
+    );
+    let mut holder = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
+        .args(crawl_args(&dir, &db))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let locked = ecoscout(&["runs", "--db", &db]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(locked.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&locked.stderr).contains("in use by another ecoscout process"),
+        "{}",
+        String::from_utf8_lossy(&locked.stderr)
+    );
+    drop(world);
+}

@@ -1,0 +1,263 @@
+//! Exports: spreadsheet-safe CSV and spec section 7 JSON Lines.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use crawler::observation::EntryKind;
+use serde_json::{Value, json};
+
+use crate::{Filter, Record, Store, StoreError};
+
+/// The CSV columns, before the seeds file's extra columns.
+pub const CSV_COLUMNS: [&str; 21] = [
+    "domain",
+    "name",
+    "country",
+    "region",
+    "score",
+    "tier",
+    "red_flags",
+    "cert_page",
+    "entry_kinds",
+    "endpoint",
+    "endpoint_live",
+    "latency_ms",
+    "json_api",
+    "openapi",
+    "negative_control",
+    "certificates_found",
+    "certificates_verified",
+    "certificates_failed",
+    "failed_checks",
+    "run_id",
+    "crawled_at",
+];
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Reading the store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Writing.
+    #[error("cannot write the export: {0}")]
+    Write(String),
+}
+
+fn io(e: impl std::fmt::Display) -> ExportError {
+    ExportError::Write(e.to_string())
+}
+
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or
+/// carriage return first) gets a leading apostrophe, so it shows as text.
+pub fn neutralize(cell: &str) -> Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// The CSV row of a record (tag columns not included).
+pub fn csv_row(r: &Record) -> Vec<String> {
+    let o = &r.observation;
+    let kinds: BTreeSet<&str> = o.entries.iter().map(|e| e.kind.as_str()).collect();
+    let endpoint = o
+        .entries
+        .iter()
+        .find(|e| matches!(e.kind, EntryKind::Api | EntryKind::Form))
+        .map(|e| e.url.clone());
+    let answered: Vec<_> = o
+        .probes
+        .iter()
+        .filter(|p| p.certificate_number.is_some() && p.answer_status.is_some())
+        .collect();
+    let latency = answered.iter().filter_map(|p| p.latency_ms).min();
+    let failed: BTreeSet<&str> = o
+        .certificates
+        .iter()
+        .flat_map(|c| c.checks.failing())
+        .map(|n| n.as_str())
+        .collect();
+    vec![
+        o.domain.clone(),
+        o.name.clone(),
+        o.country.clone(),
+        o.region.clone(),
+        r.readiness.score.to_string(),
+        r.readiness.tier.as_str().to_owned(),
+        r.readiness.red_flags.join(" | "),
+        o.cert_pages.first().cloned().unwrap_or_default(),
+        kinds.into_iter().collect::<Vec<_>>().join(" "),
+        endpoint.unwrap_or_default(),
+        yes_no(!answered.is_empty()).to_owned(),
+        latency.map(|l| l.to_string()).unwrap_or_default(),
+        yes_no(o.probes.iter().any(|p| p.json && p.answer_status.is_some())).to_owned(),
+        yes_no(kinds_has(r, EntryKind::Openapi)).to_owned(),
+        o.probes
+            .first()
+            .map(|p| {
+                serde_json::to_value(p.negative_control)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default(),
+        o.certificates.len().to_string(),
+        o.certificates
+            .iter()
+            .filter(|c| c.verdict == eco::Verdict::Verified)
+            .count()
+            .to_string(),
+        o.certificates
+            .iter()
+            .filter(|c| c.verdict == eco::Verdict::Failed)
+            .count()
+            .to_string(),
+        failed.into_iter().collect::<Vec<_>>().join(" "),
+        r.run_id.to_string(),
+        o.crawled_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    ]
+}
+
+fn kinds_has(r: &Record, kind: EntryKind) -> bool {
+    r.observation.entries.iter().any(|e| e.kind == kind)
+}
+
+/// Writes the records `filter` selects as CSV: a header, one row per
+/// supplier, the seeds file's extra columns last; every cell neutralised.
+/// `excel` adds a UTF-8 BOM so that spreadsheets read the text right.
+pub fn write_csv(
+    store: &dyn Store,
+    filter: &Filter,
+    out: &mut dyn Write,
+    excel: bool,
+) -> Result<u64, ExportError> {
+    let mut tags = BTreeSet::new();
+    store.for_each(filter, &mut |r| {
+        tags.extend(r.observation.tags.keys().cloned());
+        Ok(())
+    })?;
+    if excel {
+        out.write_all(b"\xEF\xBB\xBF").map_err(io)?;
+    }
+    let mut csv = csv::Writer::from_writer(out);
+    let header: Vec<&str> = CSV_COLUMNS
+        .iter()
+        .copied()
+        .chain(tags.iter().map(String::as_str))
+        .collect();
+    csv.write_record(&header).map_err(io)?;
+    let mut rows = 0;
+    let mut failure = None;
+    store
+        .for_each(filter, &mut |r| {
+            let mut row = csv_row(&r);
+            row.extend(
+                tags.iter()
+                    .map(|t| r.observation.tags.get(t).cloned().unwrap_or_default()),
+            );
+            let cells: Vec<Cow<'_, str>> = row.iter().map(|c| neutralize(c)).collect();
+            if let Err(e) = csv.write_record(cells.iter().map(|c| c.as_ref())) {
+                failure = Some(e.to_string());
+                return Err(StoreError::Database("export stopped".into()));
+            }
+            rows += 1;
+            Ok(())
+        })
+        .map_err(|e| {
+            failure
+                .clone()
+                .map(ExportError::Write)
+                .unwrap_or(ExportError::Store(e))
+        })?;
+    csv.flush().map_err(io)?;
+    Ok(rows)
+}
+
+/// The spec section 7 record of a supplier: every field present, nothing else.
+pub fn spec_record(r: &Record) -> Value {
+    let o = &r.observation;
+    let certificates: Vec<Value> = o
+        .certificates
+        .iter()
+        .map(|c| {
+            let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
+            if let Some(map) = v.as_object_mut() {
+                map.remove("check_reasons");
+                map.entry("url").or_insert(Value::Null);
+            }
+            v
+        })
+        .collect();
+    json!({
+        "domain": o.domain,
+        "name": o.name,
+        "country": o.country,
+        "region": o.region,
+        "run_id": r.run_id,
+        "crawled_at": o.crawled_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "score": r.readiness.score,
+        "tier": r.readiness.tier.as_str(),
+        "red_flags": r.readiness.red_flags,
+        "components": r.readiness.components,
+        "pages_fetched": o.pages_fetched,
+        "cert_pages": o.cert_pages,
+        "robots_blocked": o.robots_blocked,
+        "entries": o.entries,
+        "probes": o.probes,
+        "certificates": certificates,
+        "errors": o.errors,
+    })
+}
+
+/// Writes the records `filter` selects as JSON Lines, one supplier a line.
+pub fn write_jsonl(
+    store: &dyn Store,
+    filter: &Filter,
+    out: &mut dyn Write,
+) -> Result<u64, ExportError> {
+    let mut rows = 0;
+    let mut failure = None;
+    store
+        .for_each(filter, &mut |r| {
+            let line = spec_record(&r).to_string();
+            if let Err(e) = writeln!(out, "{line}") {
+                failure = Some(e.to_string());
+                return Err(StoreError::Database("export stopped".into()));
+            }
+            rows += 1;
+            Ok(())
+        })
+        .map_err(|e| {
+            failure
+                .clone()
+                .map(ExportError::Write)
+                .unwrap_or(ExportError::Store(e))
+        })?;
+    out.flush().map_err(io)?;
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(
+            neutralize("=HYPERLINK(\"http://x\",\"y\")"),
+            "'=HYPERLINK(\"http://x\",\"y\")"
+        );
+        for bad in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(neutralize(bad).starts_with('\''), "{bad:?}");
+        }
+        assert_eq!(neutralize("Acme Co."), "Acme Co.");
+        assert_eq!(neutralize(""), "");
+    }
+}
