@@ -39,6 +39,8 @@ enum Command {
     Show(store_cmds::ShowArgs),
     /// List the runs.
     Runs(store_cmds::RunsArgs),
+    /// Adoption figures per country or region, run by run.
+    Report(store_cmds::ReportArgs),
     /// Re-score stored observations (for example with other weights).
     Score(store_cmds::ScoreArgs),
     /// Serve a simulated supplier web (for trying ecoscout and for tests).
@@ -66,5 +68,6 @@ fn main() -> ExitCode {
         Command::Show(args) => store_cmds::show(args),
         Command::Runs(args) => store_cmds::runs(args),
         Command::Score(args) => store_cmds::score(args),
+        Command::Report(args) => store_cmds::report(args),
     }
 }

@@ -31,6 +31,10 @@ pub struct SimArgs {
     /// Write every request to DIR/requests.jsonl.
     #[arg(long)]
     log_requests: bool,
+    /// Serve the world after this many rounds of change (a fifth of the
+    /// suppliers change profile per round; names and domains stay).
+    #[arg(long, default_value_t = 0)]
+    generation: u32,
 }
 
 /// Runs the command.
@@ -57,6 +61,7 @@ fn run_inner(args: SimArgs) -> Result<()> {
             port: args.port,
             out_dir: Some(args.out.clone()),
             log_requests: args.log_requests,
+            generation: args.generation,
             ..SimOptions::default()
         })
         .await?;

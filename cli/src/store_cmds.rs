@@ -340,3 +340,157 @@ fn score_inner(args: ScoreArgs) -> Result<()> {
     eprintln!("{} suppliers re-scored, {changed} changed", records.len());
     Ok(())
 }
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReportBy {
+    Country,
+    Region,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReportRuns {
+    Latest,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Table,
+    Csv,
+    Html,
+}
+
+/// Arguments of `ecoscout report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Group by country or region.
+    #[arg(long, value_enum, default_value_t = ReportBy::Country)]
+    by: ReportBy,
+    /// `latest` (each supplier's newest observation) or `all` (run by run: the trend).
+    #[arg(long, value_enum, default_value_t = ReportRuns::Latest)]
+    runs: ReportRuns,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// `ecoscout report`.
+pub fn report(args: ReportArgs) -> ExitCode {
+    finish("report", report_inner(args))
+}
+
+fn report_inner(args: ReportArgs) -> Result<()> {
+    use store::report::{Group, Runs, adoption};
+    let db = args.db.open()?;
+    let (group, label) = match args.by {
+        ReportBy::Country => (Group::Country, "country"),
+        ReportBy::Region => (Group::Region, "region"),
+    };
+    let runs = match args.runs {
+        ReportRuns::Latest => Runs::Latest,
+        ReportRuns::All => Runs::All,
+    };
+    let rows = adoption(&db, group, runs)?;
+    let text = match args.format {
+        ReportFormat::Html => store::html::report(
+            &rows,
+            label,
+            &chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ),
+        ReportFormat::Csv => {
+            let mut csv = csv::Writer::from_writer(Vec::new());
+            csv.write_record([
+                "run_id",
+                label,
+                "screened",
+                "cert_page",
+                "entry",
+                "api",
+                "verified",
+                "red_flag",
+                "median_score",
+                "A",
+                "B",
+                "C",
+                "D",
+                "R",
+            ])?;
+            for r in &rows {
+                let mut row = vec![
+                    r.run_id.to_string(),
+                    store::export::neutralize(&r.group).into_owned(),
+                    r.screened.to_string(),
+                    r.cert_page.to_string(),
+                    r.entry.to_string(),
+                    r.api.to_string(),
+                    r.verified.to_string(),
+                    r.red_flag.to_string(),
+                    format!("{:.1}", r.median_score),
+                ];
+                row.extend(
+                    ["A", "B", "C", "D", "R"]
+                        .iter()
+                        .map(|t| r.tiers.get(*t).copied().unwrap_or(0).to_string()),
+                );
+                csv.write_record(&row)?;
+            }
+            String::from_utf8(csv.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?
+        }
+        ReportFormat::Table => {
+            let mut t = format!(
+                "{:>4}  {:<20} {:>8} {:>6} {:>6} {:>6} {:>9} {:>6} {:>7}  tiers A/B/C/D/R\n",
+                "run", label, "screened", "page", "entry", "API", "verified", "flag", "median"
+            );
+            for r in &rows {
+                let tiers: Vec<String> = ["A", "B", "C", "D", "R"]
+                    .iter()
+                    .map(|x| r.tiers.get(*x).copied().unwrap_or(0).to_string())
+                    .collect();
+                let _ = std::fmt::Write::write_fmt(
+                    &mut t,
+                    format_args!(
+                        "{:>4}  {:<20} {:>8} {:>5.0}% {:>5.0}% {:>5.0}% {:>8.0}% {:>5.0}% {:>7.1}  {}\n",
+                        r.run_id,
+                        r.group,
+                        r.screened,
+                        r.share(r.cert_page),
+                        r.share(r.entry),
+                        r.share(r.api),
+                        r.share(r.verified),
+                        r.share(r.red_flag),
+                        r.median_score,
+                        tiers.join("/")
+                    ),
+                );
+            }
+            t
+        }
+    };
+    match &args.output {
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+        Some(path) => write_atomically(path, text.as_bytes())?,
+    }
+    Ok(())
+}
+
+/// Writes a file through a temporary file in the same folder and a rename.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move the file to {}", path.display()))?;
+    Ok(())
+}

