@@ -3,6 +3,8 @@
 //!
 //! `cargo run --release -p store --example fill -- FROM_DB TO_DB COUNT`
 
+#![allow(clippy::print_stdout)]
+
 use std::path::PathBuf;
 
 use store::{Filter, Record, Run, RunStatus, SledStore, Store};
