@@ -420,3 +420,66 @@ impl Store for SledStore {
         self.db.size_on_disk().map_err(err)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_of_another_schema_version_is_refused_with_advice() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        drop(SledStore::open(&path).unwrap());
+        {
+            let raw = sled::open(&path).unwrap();
+            raw.open_tree("meta")
+                .unwrap()
+                .insert(SCHEMA_KEY, &99u32.to_be_bytes())
+                .unwrap();
+            raw.flush().unwrap();
+        }
+        let err = SledStore::open(&path).err().unwrap();
+        assert!(matches!(
+            err,
+            StoreError::Schema {
+                found: 99,
+                expected: SCHEMA_VERSION,
+                ..
+            }
+        ));
+        let message = err.to_string();
+        assert!(
+            message.contains("schema version 99") && message.contains("new --db"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn runs_count_and_stale_runs_become_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(&dir.path().join("db")).unwrap();
+        let run = |n| Run {
+            id: 0,
+            started_at: chrono::Utc::now(),
+            ended_at: None,
+            status: RunStatus::Running,
+            seeds_digest: format!("d{n}"),
+            seeds_path: "s.csv".into(),
+            settings: Vec::new(),
+            suppliers: 1,
+            screened: 0,
+            with_errors: 0,
+        };
+        let first = store.begin_run(run(1)).unwrap();
+        let second = store.begin_run(run(2)).unwrap();
+        assert_eq!((first.id, second.id), (1, 2));
+        let runs = store.runs().unwrap();
+        assert_eq!(
+            runs[0].status,
+            RunStatus::Interrupted,
+            "a run left running was killed"
+        );
+        assert_eq!(runs[1].status, RunStatus::Running);
+        assert!(store.reopen_run(7).is_err());
+    }
+}
