@@ -195,8 +195,18 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 
 /// Runs the command.
 pub fn run(args: CrawlArgs) -> ExitCode {
-    match run_inner(args) {
-        Ok(()) => ExitCode::SUCCESS,
+    match execute(args) {
+        Ok(outcome) => {
+            outcome
+                .summary
+                .print(outcome.run, outcome.total, outcome.status);
+            if outcome.status == store::RunStatus::Interrupted {
+                eprintln!(
+                    "interrupted: finished suppliers are stored; continue with `ecoscout crawl --resume` and the same --seeds"
+                );
+            }
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("ecoscout crawl: {e:#}");
             ExitCode::from(2)
@@ -220,7 +230,20 @@ fn settings(args: &CrawlArgs) -> Vec<String> {
     ]
 }
 
-fn run_inner(args: CrawlArgs) -> Result<()> {
+/// What a crawl did.
+pub struct CrawlOutcome {
+    /// The run.
+    pub run: u64,
+    /// Suppliers it had to screen.
+    pub total: usize,
+    /// How it ended.
+    pub status: store::RunStatus,
+    /// Counts for the summary.
+    pub summary: crate::summary::Summary,
+}
+
+/// Crawls into the store; the caller reports.
+pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
     let trust = Arc::new(TrustList::load(&args.trust)?);
     let weights = match &args.weights {
         Some(path) => scoring::Weights::load(path)?,
@@ -332,13 +355,12 @@ fn run_inner(args: CrawlArgs) -> Result<()> {
         store::RunStatus::Complete
     };
     db.finish_run(run.id, status)?;
-    summary.print(run.id, total, status);
-    if interrupted {
-        eprintln!(
-            "interrupted: finished suppliers are stored; continue with `ecoscout crawl --resume` and the same --seeds"
-        );
-    }
-    Ok(())
+    Ok(CrawlOutcome {
+        run: run.id,
+        total,
+        status,
+        summary,
+    })
 }
 
 #[cfg(test)]

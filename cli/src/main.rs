@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod crawl_cmd;
+mod demo;
 mod sim_cmd;
 mod store_cmds;
 mod summary;
@@ -19,16 +20,18 @@ use tracing_subscriber::EnvFilter;
 /// Screens supplier websites for e-CO readiness.
 #[derive(Debug, Parser)]
 #[command(name = "ecoscout", version, about, propagate_version = true)]
-struct Cli {
+pub(crate) struct Cli {
     /// More log output on stderr (-v: info, -vv: debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
     #[command(subcommand)]
-    command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {
+pub(crate) enum Command {
+    /// Run the whole product on a built-in simulated web: crawl, score, shortlist.
+    Demo(demo::DemoArgs),
     /// Verify one e-CO credential independently against a trust list.
     Verify(verify::VerifyArgs),
     /// Screen the suppliers of a seeds file.
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Verify(args) => verify::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Sim(args) => sim_cmd::run(args),
         Command::Crawl(args) => crawl_cmd::run(args),
         Command::Export(args) => store_cmds::export(args),
