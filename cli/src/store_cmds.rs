@@ -99,34 +99,7 @@ fn export_inner(args: ExportArgs) -> Result<()> {
     };
     let rows = match &args.output {
         None => write(&mut std::io::stdout().lock())?,
-        Some(path) => {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let tmp = dir.join(format!(
-                ".{}.tmp-{}",
-                path.file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or("export"),
-                std::process::id()
-            ));
-            let result = (|| -> Result<u64> {
-                let mut file = std::io::BufWriter::new(
-                    std::fs::File::create(&tmp)
-                        .with_context(|| format!("cannot create {}", tmp.display()))?,
-                );
-                let rows = write(&mut file)?;
-                file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-                std::fs::rename(&tmp, path)
-                    .with_context(|| format!("cannot move the export to {}", path.display()))?;
-                Ok(rows)
-            })();
-            if result.is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            result?
-        }
+        Some(path) => write_atomically_with(path, |file| write(file))?,
     };
     if args.output.is_some() {
         eprintln!("{rows} suppliers exported");
@@ -204,15 +177,7 @@ fn show_inner(args: ShowArgs) -> Result<()> {
                 c.verdict,
                 c.url.as_deref().unwrap_or("")
             )?;
-            for (name, result) in c.checks.iter() {
-                let line = format!(
-                    "    {:<18}{:<9}{}",
-                    name.as_str(),
-                    result.outcome.as_str(),
-                    result.reason.as_deref().unwrap_or("")
-                );
-                writeln!(out, "{}", line.trim_end())?;
-            }
+            crate::verify::write_checks(&mut out, &c.checks, "    ")?;
         }
     }
     if !o.probes.is_empty() {
@@ -478,19 +443,38 @@ fn report_inner(args: ReportArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes a file through a temporary file in the same folder and a rename.
-pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+/// Writes a file through a temporary file in the same folder and a rename,
+/// so that a reader never sees half a file.
+pub fn write_atomically_with<T>(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<T>,
+) -> Result<T> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move the file to {}", path.display()))?;
-    Ok(())
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| -> Result<T> {
+        let file = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        let mut buffered = std::io::BufWriter::new(file);
+        let value = write(&mut buffered)?;
+        buffered
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("cannot move the file to {}", path.display()))?;
+        Ok(value)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// [`write_atomically_with`] for bytes already in memory.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    write_atomically_with(path, |out| Ok(out.write_all(bytes)?))
 }

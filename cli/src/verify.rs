@@ -170,17 +170,27 @@ fn print(report: &CertificateReport, format: Format) -> Result<()> {
             if let Some(url) = &report.url {
                 writeln!(out, "url          {url}")?;
             }
-            for (name, result) in report.checks.iter() {
-                let line = format!(
-                    "  {:<18}{:<9}{}",
-                    name.as_str(),
-                    result.outcome.as_str(),
-                    result.reason.as_deref().unwrap_or("")
-                );
-                writeln!(out, "{}", line.trim_end())?;
-            }
+            write_checks(&mut out, &report.checks, "  ")?;
             writeln!(out, "verdict      {}: {}", report.verdict, report.reason)?;
         }
+    }
+    Ok(())
+}
+
+/// Writes one line per check: name, outcome and, for a non-pass, the reason.
+pub fn write_checks(
+    out: &mut dyn std::io::Write,
+    checks: &eco::Checks,
+    indent: &str,
+) -> std::io::Result<()> {
+    for (name, result) in checks.iter() {
+        let line = format!(
+            "{indent}{:<18}{:<9}{}",
+            name.as_str(),
+            result.outcome.as_str(),
+            result.reason.as_deref().unwrap_or("")
+        );
+        writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
 }

@@ -129,6 +129,35 @@ fn kinds_has(r: &Record, kind: EntryKind) -> bool {
     r.observation.entries.iter().any(|e| e.kind == kind)
 }
 
+/// Calls `write` with every record the filter selects; stops at the first
+/// write error and reports it as such. Returns the number of records.
+fn each_record(
+    store: &dyn Store,
+    filter: &Filter,
+    mut write: impl FnMut(Record) -> Result<(), String>,
+) -> Result<u64, ExportError> {
+    let mut rows = 0;
+    let mut failure = None;
+    store
+        .for_each(filter, &mut |r| match write(r) {
+            Ok(()) => {
+                rows += 1;
+                Ok(())
+            }
+            Err(e) => {
+                failure = Some(e);
+                Err(StoreError::Database("export stopped".into()))
+            }
+        })
+        .map_err(|e| {
+            failure
+                .take()
+                .map(ExportError::Write)
+                .unwrap_or(ExportError::Store(e))
+        })?;
+    Ok(rows)
+}
+
 /// Writes the records `filter` selects as CSV: a header, one row per
 /// supplier, the seeds file's extra columns last; every cell neutralised.
 /// `excel` adds a UTF-8 BOM so that spreadsheets read the text right.
@@ -153,29 +182,16 @@ pub fn write_csv(
         .chain(tags.iter().map(String::as_str))
         .collect();
     csv.write_record(&header).map_err(io)?;
-    let mut rows = 0;
-    let mut failure = None;
-    store
-        .for_each(filter, &mut |r| {
-            let mut row = csv_row(&r);
-            row.extend(
-                tags.iter()
-                    .map(|t| r.observation.tags.get(t).cloned().unwrap_or_default()),
-            );
-            let cells: Vec<Cow<'_, str>> = row.iter().map(|c| neutralize(c)).collect();
-            if let Err(e) = csv.write_record(cells.iter().map(|c| c.as_ref())) {
-                failure = Some(e.to_string());
-                return Err(StoreError::Database("export stopped".into()));
-            }
-            rows += 1;
-            Ok(())
-        })
-        .map_err(|e| {
-            failure
-                .clone()
-                .map(ExportError::Write)
-                .unwrap_or(ExportError::Store(e))
-        })?;
+    let rows = each_record(store, filter, |r| {
+        let mut row = csv_row(&r);
+        row.extend(
+            tags.iter()
+                .map(|t| r.observation.tags.get(t).cloned().unwrap_or_default()),
+        );
+        let cells: Vec<Cow<'_, str>> = row.iter().map(|c| neutralize(c)).collect();
+        csv.write_record(cells.iter().map(|c| c.as_ref()))
+            .map_err(|e| e.to_string())
+    })?;
     csv.flush().map_err(io)?;
     Ok(rows)
 }
@@ -222,24 +238,9 @@ pub fn write_jsonl(
     filter: &Filter,
     out: &mut dyn Write,
 ) -> Result<u64, ExportError> {
-    let mut rows = 0;
-    let mut failure = None;
-    store
-        .for_each(filter, &mut |r| {
-            let line = spec_record(&r).to_string();
-            if let Err(e) = writeln!(out, "{line}") {
-                failure = Some(e.to_string());
-                return Err(StoreError::Database("export stopped".into()));
-            }
-            rows += 1;
-            Ok(())
-        })
-        .map_err(|e| {
-            failure
-                .clone()
-                .map(ExportError::Write)
-                .unwrap_or(ExportError::Store(e))
-        })?;
+    let rows = each_record(store, filter, |r| {
+        writeln!(out, "{}", spec_record(&r)).map_err(|e| e.to_string())
+    })?;
     out.flush().map_err(io)?;
     Ok(rows)
 }
