@@ -39,6 +39,10 @@ pub struct CrawlArgs {
     /// Also write each observation as a JSON line to this file (`-`: stdout).
     #[arg(long, value_name = "FILE")]
     jsonl: Option<String>,
+    /// Serve the JSON API (as `ecoscout serve`) from this process while it
+    /// crawls, at this address.
+    #[arg(long, value_name = "ADDR")]
+    serve: Option<std::net::SocketAddr>,
     #[command(flatten)]
     net: NetArgs,
 }
@@ -197,9 +201,11 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 pub fn run(args: CrawlArgs) -> ExitCode {
     match execute(args) {
         Ok(outcome) => {
-            outcome
-                .summary
-                .print(outcome.run, outcome.total, outcome.status);
+            if !crate::QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+                outcome
+                    .summary
+                    .print(outcome.run, outcome.total, outcome.status);
+            }
             if outcome.status == store::RunStatus::Interrupted {
                 eprintln!(
                     "interrupted: finished suppliers are stored; continue with `ecoscout crawl --resume` and the same --seeds"
@@ -261,7 +267,7 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
             problem.problem
         );
     }
-    let db = args.db.open()?;
+    let db = Arc::new(args.db.open()?);
     let (run, todo) = if args.resume {
         let Some(previous) = db
             .runs()?
@@ -322,8 +328,17 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
     let mut summary = crate::summary::Summary::default();
     let interrupted = runtime.block_on(async {
         let screener = Arc::new(args.net.screener(trust)?);
+        if let Some(addr) = args.serve {
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+            eprintln!("serving the JSON API on http://{}", listener.local_addr()?);
+            let api = crate::serve::router(db.clone());
+            tokio::spawn(async move { axum::serve(listener, api).await });
+        }
+        let progress = crate::progress::Progress::new(total as u64);
+        let started = std::time::Instant::now();
+        let (mut pages, mut verified) = (0u64, 0u64);
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-        let task = tokio::spawn(crawl(screener, todo, args.net.concurrency, tx));
+        let task = tokio::spawn(crawl(screener.clone(), todo, args.net.concurrency, tx));
         let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
         loop {
             tokio::select! {
@@ -339,6 +354,10 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
                         out.flush()?;
                     }
                     summary.add(&record);
+                    pages += u64::from(record.observation.pages_fetched);
+                    verified += record.observation.certificates.iter().filter(|c| c.verdict == eco::Verdict::Verified).count() as u64;
+                    let requests = screener.fetcher().stats().requests.load(std::sync::atomic::Ordering::Relaxed);
+                    progress.supplier_done(pages, requests as f64 / started.elapsed().as_secs_f64().max(0.001), verified);
                 }
                 _ = &mut ctrl_c => {
                     task.abort();
@@ -347,6 +366,7 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
             }
         }
         task.await.context("the crawl stopped unexpectedly")?;
+        progress.finish();
         anyhow::Ok(false)
     })?;
     let status = if interrupted {

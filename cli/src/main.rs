@@ -5,8 +5,11 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod config;
 mod crawl_cmd;
 mod demo;
+mod progress;
+mod serve;
 mod sim_cmd;
 mod store_cmds;
 mod summary;
@@ -19,11 +22,23 @@ use tracing_subscriber::EnvFilter;
 
 /// Screens supplier websites for e-CO readiness.
 #[derive(Debug, Parser)]
-#[command(name = "ecoscout", version, about, propagate_version = true)]
+#[command(
+    name = "ecoscout",
+    version,
+    about,
+    propagate_version = true,
+    args_override_self = true
+)]
 pub(crate) struct Cli {
     /// More log output on stderr (-v: info, -vv: debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// No progress bar and no summary.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Settings from a TOML file, with the flags' names (flags win).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -46,12 +61,30 @@ pub(crate) enum Command {
     Report(store_cmds::ReportArgs),
     /// Re-score stored observations (for example with other weights).
     Score(store_cmds::ScoreArgs),
+    /// Serve the store as a read-only JSON API.
+    Serve(serve::ServeArgs),
     /// Serve a simulated supplier web (for trying ecoscout and for tests).
     Sim(sim_cmd::SimArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
+/// Set by `-q`: no progress bar and no summary.
+pub(crate) static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let argv = match config::expand(std::env::args().collect()) {
+        Ok(argv) => argv,
+        Err(e) => {
+            eprintln!("ecoscout: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(argv);
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     let default_level = match cli.verbose {
         0 => "warn",
         1 => "info",
@@ -65,7 +98,13 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Verify(args) => verify::run(args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "ecoscout", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
         Command::Demo(args) => demo::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Sim(args) => sim_cmd::run(args),
         Command::Crawl(args) => crawl_cmd::run(args),
         Command::Export(args) => store_cmds::export(args),
