@@ -300,3 +300,49 @@ fn exports_filter_exactly_and_open_safely_in_a_spreadsheet() {
     );
     drop(world);
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_and_resume_finishes_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().unwrap().to_owned();
+    let (_runtime, _world) = start_world(tmp.path(), 30);
+    let db = format!("{dir}/c.db");
+    let child = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
+        .args(crawl_args(&dir, &db))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("interrupted") && stderr.contains("--resume"),
+        "{stderr}"
+    );
+    let runs = String::from_utf8_lossy(&ecoscout(&["runs", "--db", &db]).stdout).into_owned();
+    assert!(
+        runs.lines().nth(1).unwrap().contains("interrupted"),
+        "{runs}"
+    );
+    let mut args = crawl_args(&dir, &db);
+    args.push("--resume".into());
+    let out = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(export(&db).len(), 30);
+    let runs = String::from_utf8_lossy(&ecoscout(&["runs", "--db", &db]).stdout).into_owned();
+    assert!(runs.lines().nth(1).unwrap().contains("complete"), "{runs}");
+}
