@@ -209,5 +209,9 @@ fn inner(args: DemoArgs) -> Result<()> {
         "  ecoscout report --db {db} --format html -o report.html"
     )?;
     writeln!(out, "  ecoscout runs --db {db}")?;
+    writeln!(
+        out,
+        "  ecoscout serve --db {db}                  # the JSON API on 127.0.0.1:8080"
+    )?;
     Ok(())
 }

@@ -80,3 +80,28 @@ fn the_demo_shortlists_the_world_and_writes_its_files() {
     let html = std::fs::read_to_string(folder.join("demo-report.html")).unwrap();
     assert!(html.contains("<svg id=\"tier-chart\"") && html.contains("<svg id=\"trend-chart\""));
 }
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("ecoscout") && text.contains("crawl") && text.contains("resume"),
+            "{shell}"
+        );
+    }
+    assert_eq!(
+        Command::new(env!("CARGO_BIN_EXE_ecoscout"))
+            .args(["completions", "cmd.exe"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+}
