@@ -18,7 +18,6 @@ use crate::note::{Checkpoint, NoteError, NoteSigner};
 use crate::status_list::StatusList;
 use crate::suite::{self, ProofError, ProofOptions};
 use crate::trust::{AuthorityEntry, KeyEntry};
-use crate::verify::parse_datetime;
 
 /// Derives a signing key deterministically from a label (for simulated
 /// worlds and tests only: the key is as secret as the label).
@@ -553,9 +552,4 @@ impl SingleWindow {
             None => Answer::error(404, "unknown certificate number"),
         })
     }
-}
-
-/// Whether `valid_until` lies before `now` (for marking registry records).
-pub fn is_expired(valid_until: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
-    parse_datetime(valid_until).is_some_and(|t| t < now)
 }

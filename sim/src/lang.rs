@@ -55,18 +55,6 @@ pub struct Words {
 }
 
 impl Lang {
-    /// Every language.
-    pub const ALL: [Lang; 8] = [
-        Lang::En,
-        Lang::Zh,
-        Lang::Vi,
-        Lang::Th,
-        Lang::Ms,
-        Lang::Id,
-        Lang::Ja,
-        Lang::Ko,
-    ];
-
     /// The words of this language.
     pub fn words(self) -> &'static Words {
         match self {

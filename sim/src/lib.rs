@@ -152,11 +152,6 @@ impl SimWorld {
         &self.world
     }
 
-    /// A shared handle on the world.
-    pub fn world_arc(&self) -> Arc<World> {
-        self.world.clone()
-    }
-
     /// The folder its files were written to.
     pub fn out_dir(&self) -> Option<&Path> {
         self.out_dir.as_deref()
