@@ -137,11 +137,44 @@ fn walk<'a>(
     }
 }
 
-fn action_targets(action: &serde_json::Map<String, Value>, out: &mut Vec<ApiEndpoint>) {
+/// A URL template made absolute against `base`, its placeholder kept
+/// intact (URL parsing would percent-encode the braces in a path).
+fn absolute_template(base: Option<&Url>, template: &str, placeholder: &str) -> Option<String> {
+    const SENTINEL: &str = "ECOSCOUT-NUMBER-PLACEHOLDER";
+    let with_sentinel = template.trim().replace(placeholder, SENTINEL);
+    let url = match (Url::parse(&with_sentinel), base) {
+        (Ok(u), _) => u,
+        (Err(url::ParseError::RelativeUrlWithoutBase), Some(base)) => {
+            base.join(&with_sentinel).ok()?
+        }
+        _ => return None,
+    };
+    let text = url.to_string();
+    text.contains(SENTINEL)
+        .then(|| text.replace(SENTINEL, placeholder))
+}
+
+/// A URL, absolute as given or relative to `base`.
+pub fn absolute_url(base: Option<&Url>, text: &str) -> Option<Url> {
+    let text = text.trim();
+    match (Url::parse(text), base) {
+        (Ok(u), _) => Some(u),
+        (Err(url::ParseError::RelativeUrlWithoutBase), Some(base)) => base.join(text).ok(),
+        _ => None,
+    }
+}
+
+fn action_targets(
+    action: &serde_json::Map<String, Value>,
+    base: Option<&Url>,
+    out: &mut Vec<ApiEndpoint>,
+) {
     let mut push = |template: &str, method: Option<&str>| {
-        if let Some(placeholder) = placeholder(template) {
+        if let Some(placeholder) = placeholder(template)
+            && let Some(template) = absolute_template(base, template, &placeholder)
+        {
             out.push(ApiEndpoint {
-                template: template.trim().to_owned(),
+                template,
                 placeholder,
                 method: method.unwrap_or("GET").trim().to_ascii_uppercase(),
             });
@@ -227,13 +260,13 @@ pub fn findings(page: &PageFacts, portals: &[String]) -> Findings {
                 if let Some(url) = node
                     .get("url")
                     .and_then(Value::as_str)
-                    .and_then(|u| Url::parse(u.trim()).ok())
+                    .and_then(|u| absolute_url(page.base.as_ref(), u))
                 {
                     f.credentials.push(url);
                 }
             }
             if type_is(node, "CheckAction") {
-                action_targets(node, &mut f.apis);
+                action_targets(node, page.base.as_ref(), &mut f.apis);
             }
         });
     }
@@ -346,6 +379,25 @@ pub fn is_cert_page(page: &PageFacts, findings: &Findings, reached_by_name: bool
 mod tests {
     use super::*;
     use crate::page::read_page;
+
+    #[test]
+    fn relative_templates_and_credential_urls_resolve_against_the_page() {
+        let html = r#"<html><head><base href="/en/"><script type="application/ld+json">
+        {"@type":"Organization","hasCertification":{"@type":"Certification","certificationIdentification":"RCEP-TH-2026-1234567","url":"files/c.vc"},
+         "potentialAction":[{"@type":"CheckAction","target":"/api/co/{certificationIdentification}"},
+                            {"@type":"CheckAction","target":{"urlTemplate":"verify?no={no}"}}]}</script></head><body></body></html>"#;
+        let page = read_page(&Url::parse("https://a.test/x/y.html").unwrap(), html);
+        let f = findings(&page, &[]);
+        let templates: Vec<&str> = f.apis.iter().map(|a| a.template.as_str()).collect();
+        assert_eq!(
+            templates,
+            [
+                "https://a.test/api/co/{certificationIdentification}",
+                "https://a.test/en/verify?no={no}"
+            ]
+        );
+        assert_eq!(f.credentials[0].as_str(), "https://a.test/en/files/c.vc");
+    }
 
     #[test]
     fn numbers_look_like_numbers() {

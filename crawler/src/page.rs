@@ -49,6 +49,8 @@ pub struct Form {
 /// What a page says, as far as screening needs it.
 #[derive(Debug, Clone, Default)]
 pub struct PageFacts {
+    /// The URL relative links resolve against (`<base href>`, else the page).
+    pub base: Option<Url>,
     /// `<title>`.
     pub title: String,
     /// Text of `h1` elements.
@@ -154,6 +156,7 @@ pub fn read_page(url: &Url, html: &str) -> PageFacts {
         Some(u)
     };
     let mut facts = PageFacts {
+        base: Some(base.clone()),
         title: doc.select(&TITLE).next().map(text_of).unwrap_or_default(),
         h1: doc.select(&H1).map(text_of).collect::<Vec<_>>().join(" "),
         ..PageFacts::default()

@@ -632,10 +632,11 @@ impl Run<'_> {
                 self.obs
                     .probes
                     .push(probe(&answer, Some(number.clone()), outcome));
+                let answer_url = Url::parse(&answer.url).ok();
                 if let Some(credential) = answer
                     .credential
                     .as_deref()
-                    .and_then(|c| Url::parse(c).ok())
+                    .and_then(|c| crate::extract::absolute_url(answer_url.as_ref(), c))
                     && !downloaded.contains(&credential.to_string())
                     && downloaded.len() < MAX_CREDENTIALS
                 {

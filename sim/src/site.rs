@@ -596,11 +596,17 @@ fn cert_page(s: &Supplier, spec: &SiteSpec) -> String {
 }
 
 fn jsonld(s: &Supplier, spec: &SiteSpec, api: &crate::spec::ApiSpec) -> String {
+    // Some sites write root-relative URLs in their JSON-LD.
+    let relative = bits(s, 54, 3) == 0;
+    let template = match api.template.strip_prefix(&spec.origin) {
+        Some(path) if relative => path.to_owned(),
+        _ => api.template.clone(),
+    };
     let action = || {
         let target = if spec.entry_point {
-            json!({"@type": "EntryPoint", "urlTemplate": api.template, "httpMethod": "GET", "contentType": "application/json"})
+            json!({"@type": "EntryPoint", "urlTemplate": template, "httpMethod": "GET", "contentType": "application/json"})
         } else {
-            Value::from(api.template.clone())
+            Value::from(template.clone())
         };
         json!({"@type": "CheckAction", "name": "Verify e-CO", "target": target})
     };
@@ -608,7 +614,11 @@ fn jsonld(s: &Supplier, spec: &SiteSpec, api: &crate::spec::ApiSpec) -> String {
         .certificates
         .iter()
         .map(|c| {
-            let url = spec.credentials.iter().find(|(p, _)| *p == c.position).map(|(_, p)| format!("{}{p}", spec.origin));
+            let url = spec
+                .credentials
+                .iter()
+                .find(|(p, _)| *p == c.position)
+                .map(|(_, p)| if relative { p.clone() } else { format!("{}{p}", spec.origin) });
             let mut cert = json!({
                 "@type": "Certification",
                 "name": "RCEP Certificate of Origin",
