@@ -506,10 +506,27 @@ impl Run<'_> {
             self.error(format!("credential {url}: HTTP {}", response.status));
             return None;
         }
+        let document = match eco::json::parse_strict(&response.body) {
+            Ok(v) => v,
+            Err(e) => {
+                self.error(format!("credential {url}: {e}"));
+                return None;
+            }
+        };
+        // A link that merely ends in .json may be any JSON; only a document
+        // that presents itself as a verifiable credential is judged as one
+        // (a failed judgement of, say, a product feed would raise a false
+        // red flag).
+        if !looks_like_credential(&document) {
+            self.error(format!(
+                "{url} is JSON but not a verifiable credential; not judged"
+            ));
+            return None;
+        }
         match self
             .screener
             .verifier
-            .verify_bytes(&response.body, Some(site))
+            .verify_value(&document, Some(site))
             .await
         {
             Ok(mut report) => {
@@ -661,6 +678,22 @@ impl Run<'_> {
     }
 }
 
+/// Whether a JSON document presents itself as a verifiable credential: a
+/// `VerifiableCredential` type, a credentials `@context`, or a proof.
+fn looks_like_credential(document: &serde_json::Value) -> bool {
+    let mentions = |v: Option<&serde_json::Value>, word: &str| match v {
+        Some(serde_json::Value::String(s)) => s.contains(word),
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .any(|i| i.as_str().is_some_and(|s| s.contains(word))),
+        _ => false,
+    };
+    document.is_object()
+        && (mentions(document.get("type"), "VerifiableCredential")
+            || mentions(document.get("@context"), "/credentials/")
+            || document.get("proof").is_some())
+}
+
 fn probe(answer: &Answer, number: Option<String>, negative_control: NegativeControl) -> Probe {
     Probe {
         url: answer.url.clone(),
@@ -715,4 +748,19 @@ fn agreement(report: &CertificateReport, said: &[&Answer]) -> CheckResult {
         }
     }
     CheckResult::pass()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_credentials_are_judged_as_credentials() {
+        assert!(looks_like_credential(&json!({"type": ["VerifiableCredential", "X"]})));
+        assert!(looks_like_credential(&json!({"@context": ["https://www.w3.org/ns/credentials/v2"]})));
+        assert!(looks_like_credential(&json!({"proof": {}})));
+        assert!(!looks_like_credential(&json!({"products": [1, 2, 3]})));
+        assert!(!looks_like_credential(&json!(["VerifiableCredential"])));
+    }
 }
