@@ -46,6 +46,8 @@ pub const MAX_SITEMAP_FETCHES: usize = 6;
 pub const MAX_ERRORS: usize = 40;
 /// Link score of a link named like a Certifications page.
 const NAMED: u32 = 100;
+/// Link score of a link that speaks of verifying or of origin.
+const VERIFY: u32 = 60;
 
 /// Limits of one screening.
 #[derive(Debug, Clone)]
@@ -337,14 +339,15 @@ impl Run<'_> {
                 break;
             }
             // Once a Certifications page is found, and known to be linked
-            // from the site, only links named like one are still followed.
+            // from the site, only links named like one, or like a
+            // verification page, are still followed.
             let linked_cert_page = self
                 .obs
                 .cert_pages
                 .iter()
                 .filter_map(|u| Url::parse(u).ok())
                 .any(|u| linked.contains(&visit_key(&u)));
-            if linked_cert_page && item.score < NAMED {
+            if linked_cert_page && item.score < VERIFY {
                 break;
             }
             if Instant::now() >= self.deadline {
@@ -466,18 +469,19 @@ impl Run<'_> {
                     link.url.path(),
                     link.url.query().unwrap_or_default()
                 );
-                let named = vocab.matches(
-                    WordList::Certification,
-                    &format!("{} {}", link.text, link.title),
-                ) || vocab.slug_matches(&path);
-                enqueue(
-                    &mut queue,
-                    link.url,
-                    if named { NAMED } else { 10 },
-                    item.depth + 1,
-                    named,
-                    false,
-                );
+                let words = format!("{} {}", link.text, link.title);
+                let named =
+                    vocab.matches(WordList::Certification, &words) || vocab.slug_matches(&path);
+                let score = if named {
+                    NAMED
+                } else if vocab.matches(WordList::Verify, &words)
+                    || vocab.matches(WordList::Origin, &words)
+                {
+                    VERIFY
+                } else {
+                    10
+                };
+                enqueue(&mut queue, link.url, score, item.depth + 1, named, false);
             }
         }
         self.obs.cert_page_linked = self
@@ -757,8 +761,12 @@ mod tests {
 
     #[test]
     fn only_credentials_are_judged_as_credentials() {
-        assert!(looks_like_credential(&json!({"type": ["VerifiableCredential", "X"]})));
-        assert!(looks_like_credential(&json!({"@context": ["https://www.w3.org/ns/credentials/v2"]})));
+        assert!(looks_like_credential(
+            &json!({"type": ["VerifiableCredential", "X"]})
+        ));
+        assert!(looks_like_credential(
+            &json!({"@context": ["https://www.w3.org/ns/credentials/v2"]})
+        ));
         assert!(looks_like_credential(&json!({"proof": {}})));
         assert!(!looks_like_credential(&json!({"products": [1, 2, 3]})));
         assert!(!looks_like_credential(&json!(["VerifiableCredential"])));

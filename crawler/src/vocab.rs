@@ -22,6 +22,7 @@ struct LanguageFile {
     expired: Vec<String>,
     not_found: Vec<String>,
     slugs: Vec<String>,
+    verify: Vec<String>,
 }
 
 /// A list of the vocabulary.
@@ -35,6 +36,8 @@ pub enum WordList {
     NumberField,
     /// URL path segments of a Certifications page.
     Slug,
+    /// Words of a link to a verification page.
+    Verify,
 }
 
 /// The status an HTML or JSON answer gives a certificate.
@@ -127,6 +130,7 @@ pub struct Vocabulary {
     origin: Vec<Term>,
     number_field: Vec<Term>,
     slugs: Vec<Term>,
+    verify: Vec<Term>,
     /// Status words, most specific (negative) lists first.
     status: Vec<(AnswerStatus, Vec<Term>)>,
 }
@@ -139,6 +143,7 @@ static SHARED: LazyLock<Vocabulary> = LazyLock::new(|| {
         origin: Vec::new(),
         number_field: Vec::new(),
         slugs: Vec::new(),
+        verify: Vec::new(),
         status: vec![
             (AnswerStatus::NotFound, Vec::new()),
             (AnswerStatus::Revoked, Vec::new()),
@@ -153,6 +158,7 @@ static SHARED: LazyLock<Vocabulary> = LazyLock::new(|| {
         v.number_field
             .extend(lang.number_field.iter().map(|w| Term::new(w)));
         v.slugs.extend(lang.slugs.iter().map(|w| Term::new(w)));
+        v.verify.extend(lang.verify.iter().map(|w| Term::new(w)));
         for (status, words) in &mut v.status {
             let list = match status {
                 AnswerStatus::NotFound => &lang.not_found,
@@ -179,6 +185,7 @@ impl Vocabulary {
             WordList::Certification => &self.certification,
             WordList::Origin => &self.origin,
             WordList::NumberField => &self.number_field,
+            WordList::Verify => &self.verify,
             WordList::Slug => return self.slug_matches(text),
         };
         terms.iter().any(|t| t.found_in(&haystack))
@@ -304,6 +311,27 @@ mod tests {
         // Vietnamese written with decomposed diacritics still matches.
         let nfd: String = "Chứng nhận".nfd().collect();
         assert!(v.matches(WordList::Certification, &nfd));
+    }
+
+    #[test]
+    fn recognises_links_to_verification_pages() {
+        let v = Vocabulary::get();
+        for text in [
+            "Verify online",
+            "证书查询",
+            "Tra cứu C/O",
+            "ตรวจสอบ",
+            "Semak sijil",
+            "Periksa",
+            "照会する",
+            "조회",
+        ] {
+            assert!(
+                v.matches(WordList::Verify, text) || v.matches(WordList::Origin, text),
+                "{text}"
+            );
+        }
+        assert!(!v.matches(WordList::Verify, "Products"));
     }
 
     #[test]
