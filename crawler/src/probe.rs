@@ -187,8 +187,9 @@ pub async fn ask(
     } else if !response.body.is_empty() {
         let text = decode_html(&response.body, response.content_type.as_deref()).text;
         let visible = strip_tags(&text);
-        // An HTML answer counts when it names the number it was asked about.
-        if visible.contains(number) || response.status == 404 {
+        // An HTML answer counts when it names the number it was asked about
+        // (in its text, or echoed in an attribute such as the input's value).
+        if visible.contains(number) || text.contains(number) || response.status == 404 {
             answer.status = Vocabulary::get().answer_status(&visible);
         }
     }
