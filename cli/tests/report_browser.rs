@@ -5,15 +5,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::process::Command;
-use std::time::Duration;
+mod common;
 
-fn ecoscout(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ecoscout"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use std::process::Command;
+
+use common::ecoscout;
 
 /// Pixels of a PNG whose colour is within 12 of `rgb` in every channel.
 fn count_colour(png_bytes: &[u8], rgb: [u8; 3]) -> usize {
@@ -37,35 +33,9 @@ fn the_html_report_draws_its_charts_in_a_browser() {
         .expect("chromium is not installed: apt-get install chromium");
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_str().unwrap().to_owned();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let world = runtime
-        .block_on(sim::SimWorld::start(sim::SimOptions {
-            suppliers: 40,
-            seed: 31,
-            out_dir: Some(tmp.path().into()),
-            slow_answer: Duration::from_millis(2200),
-            ..sim::SimOptions::default()
-        }))
-        .unwrap();
+    let (_runtime, world) = common::start_world(tmp.path(), 40, 31);
     let db = format!("{dir}/db");
-    let crawl = ecoscout(&[
-        "crawl",
-        "--seeds",
-        &format!("{dir}/seeds.csv"),
-        "--trust",
-        &format!("{dir}/trust.toml"),
-        "--db",
-        &db,
-        "--resolve",
-        "*.test=127.0.0.1",
-        "--delay",
-        "0",
-    ]);
-    assert!(
-        crawl.status.success(),
-        "{}",
-        String::from_utf8_lossy(&crawl.stderr)
-    );
+    common::crawl(&dir, &db);
     drop(world);
     let report = format!("{dir}/report.html");
     let out = ecoscout(&[

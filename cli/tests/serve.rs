@@ -3,9 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::io::BufRead as _;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use eco::Fetcher as _;
 use serde_json::Value;
@@ -42,39 +43,9 @@ impl Drop for Api {
 fn every_route_pagination_and_bad_parameters() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_str().unwrap().to_owned();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let world = runtime
-        .block_on(sim::SimWorld::start(sim::SimOptions {
-            suppliers: 40,
-            seed: 23,
-            out_dir: Some(tmp.path().into()),
-            slow_answer: Duration::from_millis(2100),
-            ..sim::SimOptions::default()
-        }))
-        .unwrap();
+    let (runtime, world) = common::start_world(tmp.path(), 40, 23);
     let db = format!("{dir}/db");
-    let crawl = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
-        .args([
-            "crawl",
-            "--seeds",
-            &format!("{dir}/seeds.csv"),
-            "--trust",
-            &format!("{dir}/trust.toml"),
-            "--db",
-            &db,
-            "--resolve",
-            "*.test=127.0.0.1",
-            "--delay",
-            "0",
-            "-q",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        crawl.status.success(),
-        "{}",
-        String::from_utf8_lossy(&crawl.stderr)
-    );
+    common::crawl(&dir, &db);
     drop(world);
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_ecoscout"))

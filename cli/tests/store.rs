@@ -4,37 +4,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn ecoscout(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ecoscout"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod common;
 
-fn crawl_args<'a>(dir: &'a str, db: &'a str) -> Vec<String> {
-    [
-        "crawl",
-        "--seeds",
-        &format!("{dir}/seeds.csv"),
-        "--trust",
-        &format!("{dir}/trust.toml"),
-        "--db",
-        db,
-        "--resolve",
-        "*.test=127.0.0.1",
-        "--delay",
-        "0",
-        "--timeout",
-        "4s",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
+use common::{crawl, crawl_args, ecoscout, start_world};
 
 /// The export, as domain -> row without the columns that vary between
 /// crawls (latency, time).
@@ -67,35 +42,13 @@ fn export(db: &str) -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
-fn start_world(dir: &Path, suppliers: usize) -> (tokio::runtime::Runtime, sim::SimWorld) {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let world = runtime
-        .block_on(sim::SimWorld::start(sim::SimOptions {
-            suppliers,
-            seed: 13,
-            out_dir: Some(dir.into()),
-            slow_answer: Duration::from_millis(2500),
-            ..sim::SimOptions::default()
-        }))
-        .unwrap();
-    (runtime, world)
-}
-
 #[test]
 fn a_crawl_killed_at_random_moments_resumes_to_the_same_export() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_str().unwrap().to_owned();
-    let (_runtime, _world) = start_world(tmp.path(), 30);
+    let (_runtime, _world) = start_world(tmp.path(), 30, 13);
     let reference_db = format!("{dir}/reference.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
-        .args(crawl_args(&dir, &reference_db))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crawl(&dir, &reference_db);
     let reference = export(&reference_db);
     assert_eq!(reference.len(), 30);
 
@@ -142,17 +95,9 @@ fn a_crawl_killed_at_random_moments_resumes_to_the_same_export() {
 fn exports_filter_exactly_and_open_safely_in_a_spreadsheet() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_str().unwrap().to_owned();
-    let (_runtime, world) = start_world(tmp.path(), 60);
+    let (_runtime, world) = start_world(tmp.path(), 60, 13);
     let db = format!("{dir}/e.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
-        .args(crawl_args(&dir, &db))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crawl(&dir, &db);
     let all = export(&db);
     assert_eq!(all.len(), 60);
     // Column positions in the reduced rows: country 2, region 3, score 4, tier 5.
@@ -305,7 +250,7 @@ fn exports_filter_exactly_and_open_safely_in_a_spreadsheet() {
 fn ctrl_c_stops_cleanly_and_resume_finishes_the_run() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_str().unwrap().to_owned();
-    let (_runtime, _world) = start_world(tmp.path(), 30);
+    let (_runtime, _world) = start_world(tmp.path(), 30, 13);
     let db = format!("{dir}/c.db");
     let child = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
         .args(crawl_args(&dir, &db))

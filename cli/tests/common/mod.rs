@@ -1,0 +1,72 @@
+//! Helpers shared by the CLI tests: run the binary, start a simulated
+//! world, crawl it into a database.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+/// Runs `ecoscout` with `args`.
+pub fn ecoscout(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ecoscout"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Starts a simulated world writing its files into `dir`; keep the runtime
+/// alive as long as the world is needed.
+pub fn start_world(
+    dir: &Path,
+    suppliers: usize,
+    seed: u64,
+) -> (tokio::runtime::Runtime, sim::SimWorld) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let world = runtime
+        .block_on(sim::SimWorld::start(sim::SimOptions {
+            suppliers,
+            seed,
+            out_dir: Some(dir.into()),
+            // Slow endpoints stay slower than the model's 2 s, but not by much.
+            slow_answer: Duration::from_millis(2200),
+            ..sim::SimOptions::default()
+        }))
+        .unwrap();
+    (runtime, world)
+}
+
+/// The arguments of a crawl of the world in `dir` into `db`, over loopback.
+pub fn crawl_args(dir: &str, db: &str) -> Vec<String> {
+    [
+        "crawl",
+        "--seeds",
+        &format!("{dir}/seeds.csv"),
+        "--trust",
+        &format!("{dir}/trust.toml"),
+        "--db",
+        db,
+        "--resolve",
+        "*.test=127.0.0.1",
+        "--delay",
+        "0",
+        "--timeout",
+        "4s",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// Crawls the world in `dir` into `db`; panics with its errors if it fails.
+pub fn crawl(dir: &str, db: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
+        .args(crawl_args(dir, db))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
