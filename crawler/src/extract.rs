@@ -280,26 +280,17 @@ pub fn findings(page: &PageFacts, portals: &[String]) -> Findings {
         });
     }
     for url in &page.service_desc {
-        f.entries.insert(Entry {
-            kind: EntryKind::Openapi,
-            url: url.to_string(),
-            method: "GET".into(),
-        });
+        f.entries
+            .insert(Entry::get(EntryKind::Openapi, url.to_string()));
     }
     for link in &page.links {
         let url = &link.url;
         if url.host_str().is_some_and(|h| host_in(h, portals)) {
-            f.entries.insert(Entry {
-                kind: EntryKind::PortalLink,
-                url: url.to_string(),
-                method: "GET".into(),
-            });
+            f.entries
+                .insert(Entry::get(EntryKind::PortalLink, url.to_string()));
         } else if is_openapi_url(url) || link.text.to_ascii_lowercase().contains("openapi") {
-            f.entries.insert(Entry {
-                kind: EntryKind::Openapi,
-                url: url.to_string(),
-                method: "GET".into(),
-            });
+            f.entries
+                .insert(Entry::get(EntryKind::Openapi, url.to_string()));
         } else if matches!(url.scheme(), "http" | "https") && is_credential_link(url, &link.mime) {
             f.credentials.push(url.clone());
         }
@@ -320,11 +311,8 @@ pub fn findings(page: &PageFacts, portals: &[String]) -> Findings {
     let mut seen = BTreeSet::new();
     f.credentials.retain(|u| seen.insert(u.to_string()));
     for url in &f.credentials {
-        f.entries.insert(Entry {
-            kind: EntryKind::CredentialLink,
-            url: url.to_string(),
-            method: "GET".into(),
-        });
+        f.entries
+            .insert(Entry::get(EntryKind::CredentialLink, url.to_string()));
     }
     for block in &page.blocks {
         if !vocab.matches(WordList::Origin, block) {

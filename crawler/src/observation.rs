@@ -47,6 +47,17 @@ pub struct Entry {
     pub method: String,
 }
 
+impl Entry {
+    /// An entry reached with GET.
+    pub fn get(kind: EntryKind, url: impl Into<String>) -> Entry {
+        Entry {
+            kind,
+            url: url.into(),
+            method: "GET".to_owned(),
+        }
+    }
+}
+
 /// What a negative control (a well-formed number that cannot exist) got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

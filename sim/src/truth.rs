@@ -60,17 +60,14 @@ pub enum FilesError {
 impl World {
     /// The site spec of a supplier as served.
     pub fn spec(&self, s: &Supplier) -> SiteSpec {
+        // Read from the authority's own record, not its issuing side: this
+        // runs on every request and must not take the issuing lock.
         let portal = self
             .authorities()
             .iter()
             .find(|a| a.trusted && a.country == s.country)
-            .and_then(|a| {
-                a.issuing
-                    .lock()
-                    .ok()
-                    .and_then(|i| i.portals.first().cloned())
-            });
-        SiteSpec::new(s, self.config().port, portal.as_deref())
+            .and_then(|a| a.portal);
+        SiteSpec::new(s, self.config().port, portal)
     }
 
     /// The ground truth of supplier `index`.

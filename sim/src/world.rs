@@ -83,6 +83,8 @@ pub struct SimAuthority {
     pub issuer: String,
     /// Its key id.
     pub verification_method: String,
+    /// Its official verification portal's host, if it has one.
+    pub portal: Option<&'static str>,
 }
 
 /// The authorities: (id, name, country, host, number prefix, portal host).
@@ -306,6 +308,7 @@ impl World {
                 country,
                 number_prefix: prefix,
                 trusted,
+                portal,
             });
         }
         let mut profiles: Vec<Profile> = Profile::ORDINARY.to_vec();
