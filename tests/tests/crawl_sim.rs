@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,7 +15,6 @@ use crawler::observation::{NegativeControl, Observation};
 use crawler::polite::{PoliteFetcher, Politeness};
 use crawler::screen::{ScreenConfig, Screener};
 use crawler::seeds::read_seeds;
-use crawler::{FetchPolicy, HttpFetcher};
 use eco::TrustList;
 use serde_json::Value;
 use sim::{RequestRecord, SimOptions, SimWorld};
@@ -42,24 +43,11 @@ async fn crawl_world(suppliers: usize, seed: u64, hostile: bool) -> Crawled {
     })
     .await
     .unwrap();
-    let truth: BTreeMap<String, Value> = std::fs::read_to_string(dir.path().join("truth.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (v["domain"].as_str().unwrap().to_owned(), v)
-        })
-        .collect();
+    let truth = common::truth_by_domain(dir.path());
     let trust = Arc::new(TrustList::load(&dir.path().join("trust.toml")).unwrap());
     let seeds = read_seeds(&dir.path().join("seeds.csv")).unwrap();
     assert!(seeds.problems.is_empty());
-    let http = HttpFetcher::new(FetchPolicy {
-        timeout: Duration::from_secs(3),
-        resolve: vec!["*.test=127.0.0.1".parse().unwrap()],
-        allow_private: false,
-        ..FetchPolicy::default()
-    })
-    .unwrap();
+    let http = common::loopback_fetcher(Duration::from_secs(3));
     let fetcher = PoliteFetcher::new(
         http,
         Politeness {

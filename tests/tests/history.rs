@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +13,6 @@ use crawler::crawl::crawl;
 use crawler::polite::{PoliteFetcher, Politeness};
 use crawler::screen::{ScreenConfig, Screener};
 use crawler::seeds::read_seeds;
-use crawler::{FetchPolicy, HttpFetcher};
 use eco::TrustList;
 use serde_json::Value;
 use sim::{SimOptions, SimWorld};
@@ -32,22 +33,10 @@ async fn crawl_generation(db: &SledStore, generation: u32) -> (u64, BTreeMap<Str
     })
     .await
     .unwrap();
-    let truth = std::fs::read_to_string(dir.path().join("truth.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (v["domain"].as_str().unwrap().to_owned(), v)
-        })
-        .collect();
+    let truth = common::truth_by_domain(dir.path());
     let trust = Arc::new(TrustList::load(&dir.path().join("trust.toml")).unwrap());
     let seeds = read_seeds(&dir.path().join("seeds.csv")).unwrap().seeds;
-    let http = HttpFetcher::new(FetchPolicy {
-        timeout: Duration::from_secs(4),
-        resolve: vec!["*.test=127.0.0.1".parse().unwrap()],
-        ..FetchPolicy::default()
-    })
-    .unwrap();
+    let http = common::loopback_fetcher(Duration::from_secs(4));
     let fetcher = PoliteFetcher::new(
         http,
         Politeness {

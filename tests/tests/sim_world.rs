@@ -5,33 +5,16 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crawler::{FetchPolicy, HttpFetcher};
 use eco::{FetchError, Fetcher, TrustList, Verifier};
-use serde_json::Value;
 use sim::{HostileKind, Profile, SimOptions, SimWorld, World, WorldConfig};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use url::Url;
-
-fn fetcher(timeout: Duration) -> HttpFetcher {
-    HttpFetcher::new(FetchPolicy {
-        timeout,
-        resolve: vec!["*.test=127.0.0.1".parse().unwrap()],
-        ..FetchPolicy::default()
-    })
-    .unwrap()
-}
-
-fn read_truth(dir: &std::path::Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("truth.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_credential_verifies_as_the_truth_says() {
@@ -44,7 +27,9 @@ async fn every_credential_verifies_as_the_truth_says() {
     })
     .await
     .unwrap();
-    let truth = read_truth(dir.path());
+    let truth = common::truth_by_domain(dir.path())
+        .into_values()
+        .collect::<Vec<_>>();
     assert_eq!(truth.len(), 220);
     for line in &truth {
         let keys: BTreeSet<&str> = line
@@ -78,7 +63,7 @@ async fn every_credential_verifies_as_the_truth_says() {
     }
 
     let trust = Arc::new(TrustList::load(&dir.path().join("trust.toml")).unwrap());
-    let fetcher = fetcher(Duration::from_secs(10));
+    let fetcher = common::loopback_fetcher(Duration::from_secs(10));
     let verifier = Verifier::new(trust, fetcher.clone());
     let mut checked = 0;
     let mut verdicts = BTreeSet::new();
@@ -189,7 +174,7 @@ async fn bad_requests_get_4xx_and_the_server_survives_disconnects() {
     .await
     .unwrap();
     let port = world.addr().port();
-    let f = fetcher(Duration::from_secs(2));
+    let f = common::loopback_fetcher(Duration::from_secs(2));
     let get = |host: &str, path: &str| Url::parse(&format!("http://{host}:{port}{path}")).unwrap();
     let status = |r: Result<eco::FetchResponse, FetchError>| r.map(|r| r.status);
 
