@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
-use sim::{SimOptions, SimWorld};
+use sim::{Profile, SimOptions, SimWorld};
 
 /// Most suppliers a world may have.
 const MAX_SUPPLIERS: usize = 100_000;
@@ -35,6 +35,14 @@ pub struct SimArgs {
     /// suppliers change profile per round; names and domains stay).
     #[arg(long, default_value_t = 0)]
     generation: u32,
+    /// Leave these profiles out of the world (names as in truth.jsonl, for
+    /// example `endpoint_slow`). Repeatable, or comma-separated.
+    #[arg(long, value_name = "PROFILE", value_delimiter = ',', value_parser = parse_profile)]
+    without: Vec<Profile>,
+}
+
+fn parse_profile(name: &str) -> Result<Profile, String> {
+    Profile::from_name(name).ok_or_else(|| format!("no profile is named `{name}`"))
 }
 
 /// Runs the command.
@@ -62,6 +70,7 @@ fn run_inner(args: SimArgs) -> Result<()> {
             out_dir: Some(args.out.clone()),
             log_requests: args.log_requests,
             generation: args.generation,
+            without: args.without.clone(),
             ..SimOptions::default()
         })
         .await?;
@@ -94,10 +103,27 @@ fn run_inner(args: SimArgs) -> Result<()> {
             addr.port()
         );
         println!("crawl: --resolve '*.test=127.0.0.1'   (Ctrl-C stops)");
-        tokio::signal::ctrl_c()
-            .await
-            .context("cannot wait for Ctrl-C")?;
-        println!("stopped");
+        stop_signal().await?;
+        println!("stopped after serving {} requests", world.served());
         Ok(())
     })
+}
+
+/// Waits for Ctrl-C, or on Unix for SIGTERM too (scripts stop it that way).
+async fn stop_signal() -> Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("cannot wait for SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C"),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")
+    }
 }

@@ -68,6 +68,8 @@ pub struct SimOptions {
     pub slow_answer: std::time::Duration,
     /// Rounds of change since generation 0 (see [`WorldConfig::generation`]).
     pub generation: u32,
+    /// Profiles left out (see [`WorldConfig::without`]).
+    pub without: Vec<Profile>,
 }
 
 impl Default for SimOptions {
@@ -81,6 +83,7 @@ impl Default for SimOptions {
             log_requests: false,
             slow_answer: std::time::Duration::from_secs(3),
             generation: 0,
+            without: Vec::new(),
         }
     }
 }
@@ -109,6 +112,7 @@ impl SimWorld {
         config.hostile = options.hostile;
         config.slow_answer = options.slow_answer;
         config.generation = options.generation;
+        config.without = options.without;
         let world = tokio::task::spawn_blocking(move || World::new(config))
             .await
             .map_err(|e| world::WorldError::from_message(e.to_string()))??;
@@ -155,6 +159,12 @@ impl SimWorld {
     /// The folder its files were written to.
     pub fn out_dir(&self) -> Option<&Path> {
         self.out_dir.as_deref()
+    }
+
+    /// How many requests it has answered so far (counted whether or not
+    /// requests are logged).
+    pub fn served(&self) -> u64 {
+        self.log.served()
     }
 
     /// Every request received so far (empty unless `log_requests`).

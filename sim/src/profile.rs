@@ -185,6 +185,14 @@ impl Profile {
         }
     }
 
+    /// The profile named `name` (as in `truth.jsonl`), if there is one.
+    pub fn from_name(name: &str) -> Option<Profile> {
+        Profile::ORDINARY
+            .into_iter()
+            .chain(HostileKind::ALL.map(Profile::Hostile))
+            .find(|p| p.name() == name)
+    }
+
     /// The kind of certificate the supplier shows, if it shows e-COs.
     pub fn certificate_kind(self) -> Option<CertKind> {
         Some(match self {

@@ -55,6 +55,7 @@ pub struct RequestRecord {
 /// Where request records go.
 #[derive(Default)]
 pub struct RequestLog {
+    served: std::sync::atomic::AtomicU64,
     records: Mutex<Vec<RequestRecord>>,
     file: Mutex<Option<std::io::BufWriter<std::fs::File>>>,
     keep: bool,
@@ -65,6 +66,7 @@ impl RequestLog {
     /// JSON Lines to `file`.
     pub fn new(keep_in_memory: bool, file: Option<std::fs::File>) -> RequestLog {
         RequestLog {
+            served: std::sync::atomic::AtomicU64::new(0),
             records: Mutex::new(Vec::new()),
             file: Mutex::new(file.map(std::io::BufWriter::new)),
             keep: keep_in_memory,
@@ -72,6 +74,8 @@ impl RequestLog {
     }
 
     fn push(&self, record: RequestRecord) {
+        self.served
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut file) = self.file.lock()
             && let Some(file) = file.as_mut()
         {
@@ -83,6 +87,11 @@ impl RequestLog {
         {
             records.push(record);
         }
+    }
+
+    /// How many requests have been answered.
+    pub fn served(&self) -> u64 {
+        self.served.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The records kept so far.

@@ -44,6 +44,9 @@ pub struct WorldConfig {
     /// How many rounds of change the world has gone through since
     /// generation 0 (same seed: same suppliers, some with new profiles).
     pub generation: u32,
+    /// Profiles left out of the world (a benchmark leaves out the slow
+    /// endpoints so that it measures the crawler, not the sleep).
+    pub without: Vec<Profile>,
 }
 
 impl WorldConfig {
@@ -63,6 +66,7 @@ impl WorldConfig {
             now: today,
             slow_answer: std::time::Duration::from_secs(3),
             generation: 0,
+            without: Vec::new(),
         }
     }
 }
@@ -314,6 +318,10 @@ impl World {
         let mut profiles: Vec<Profile> = Profile::ORDINARY.to_vec();
         if config.hostile {
             profiles.extend(HostileKind::ALL.map(Profile::Hostile));
+        }
+        profiles.retain(|p| !config.without.contains(p));
+        if profiles.is_empty() {
+            return Err(WorldError("every profile is left out".into()));
         }
         let mut special = HashMap::new();
         if n >= profiles.len() {

@@ -293,3 +293,54 @@ async fn bad_requests_get_4xx_and_the_server_survives_disconnects() {
     assert!(log.iter().any(|r| r.host == "nobody.test"));
     assert!(log.iter().all(|r| r.start <= r.end));
 }
+
+#[test]
+fn a_world_can_leave_profiles_out() {
+    for p in Profile::ORDINARY
+        .into_iter()
+        .chain(HostileKind::ALL.map(Profile::Hostile))
+    {
+        assert_eq!(Profile::from_name(p.name()), Some(p));
+    }
+    assert_eq!(Profile::from_name("no_such_profile"), None);
+
+    let mut config = WorldConfig::new(400, 9, 18_080);
+    config.hostile = true;
+    config.without = vec![Profile::EndpointSlow, Profile::Hostile(HostileKind::Drip)];
+    let world = World::new(config.clone()).unwrap();
+    let profiles: BTreeSet<&str> = (0..world.len())
+        .map(|i| world.supplier(i).profile.name())
+        .collect();
+    assert!(!profiles.contains("endpoint_slow"), "{profiles:?}");
+    assert!(!profiles.contains("hostile_drip"), "{profiles:?}");
+    // Every other profile still appears (each has a reserved slot).
+    assert_eq!(
+        profiles.len(),
+        Profile::ORDINARY.len() + HostileKind::ALL.len() - 2
+    );
+
+    config.hostile = false;
+    config.without = Profile::ORDINARY.to_vec();
+    assert!(World::new(config).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_counts_what_it_serves() {
+    let world = SimWorld::start(SimOptions {
+        suppliers: 30,
+        seed: 4,
+        log_requests: true,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let f = common::loopback_fetcher(Duration::from_secs(2));
+    assert_eq!(world.served(), 0);
+    for i in 0..5 {
+        let origin = world.world().spec(&world.world().supplier(i)).origin;
+        let url = Url::parse(&format!("{origin}/robots.txt")).unwrap();
+        f.get(&url, "text/plain").await.unwrap();
+    }
+    assert_eq!(world.served(), 5);
+    assert_eq!(world.requests().len(), 5);
+}
