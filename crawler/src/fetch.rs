@@ -185,7 +185,31 @@ impl Resolve for GuardedResolver {
 #[derive(Clone)]
 pub struct HttpFetcher {
     client: reqwest::Client,
+    tls: Arc<rustls::ClientConfig>,
     policy: Arc<FetchPolicy>,
+}
+
+/// The reqwest client for `policy`: no automatic redirects, no proxy, the
+/// guarded resolver, and idle connections kept only briefly.
+fn client(
+    policy: &FetchPolicy,
+    tls: &rustls::ClientConfig,
+) -> Result<reqwest::Client, FetcherSetupError> {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls.clone())
+        .user_agent(policy.user_agent.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
+        .connect_timeout(policy.timeout)
+        .timeout(policy.timeout)
+        .dns_resolver(Arc::new(GuardedResolver {
+            rules: policy.resolve.clone(),
+            allow_private: policy.allow_private,
+        }))
+        .build()
+        .map_err(|e| FetcherSetupError(e.to_string()))
 }
 
 impl HttpFetcher {
@@ -201,26 +225,22 @@ impl HttpFetcher {
         .with_root_certificates(roots)
         .with_no_client_auth();
         tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .user_agent(policy.user_agent.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            // A finished site's connections are of no further use: keep idle
-            // ones briefly, so memory does not grow with the sites screened.
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
-            .connect_timeout(policy.timeout)
-            .timeout(policy.timeout)
-            .dns_resolver(Arc::new(GuardedResolver {
-                rules: policy.resolve.clone(),
-                allow_private: policy.allow_private,
-            }))
-            .build()
-            .map_err(|e| FetcherSetupError(e.to_string()))?;
+        let tls = Arc::new(tls);
         Ok(HttpFetcher {
-            client,
+            client: client(&policy, &tls)?,
+            tls,
             policy: Arc::new(policy),
+        })
+    }
+
+    /// A fetcher with the same policy and a connection pool of its own.
+    /// A site's requests go through one, so that its connections close
+    /// when the site is done instead of idling in a shared pool.
+    pub fn with_own_pool(&self) -> Result<HttpFetcher, FetcherSetupError> {
+        Ok(HttpFetcher {
+            client: client(&self.policy, &self.tls)?,
+            tls: self.tls.clone(),
+            policy: self.policy.clone(),
         })
     }
 

@@ -1,13 +1,20 @@
 //! Fetching, discovery and probing of supplier websites.
 //!
-//! So far this crate holds the network layer that every request of a
-//! screening goes through:
+//! [`crawl::crawl`] screens a list of [`seeds`] many sites at a time; each
+//! site is screened by a [`screen::Screener`], which yields one
+//! [`observation::Observation`] per supplier whatever happens to the site.
 //!
-//! - [`fetch`]: [`HttpFetcher`], an [`eco::Fetcher`] with rustls, an honest
-//!   user agent, size and time caps, hop-by-hop redirects and `--resolve`
-//!   rules;
-//! - [`address`]: the guard that keeps requests off loopback, private and
-//!   other non-public addresses unless `--allow-private` is given.
+//! - Network: [`fetch`] ([`HttpFetcher`]: rustls, an honest user agent,
+//!   size and time caps, hop-by-hop redirects, `--resolve` rules),
+//!   [`address`] (the guard that keeps requests off loopback and private
+//!   addresses unless `--allow-private`), [`polite`] (per-host and global
+//!   limits, delays, robots.txt, retries) and [`robots`].
+//! - Reading pages: [`charset`], [`page`], [`urlnorm`], [`sitemap`].
+//! - Finding the Certifications page and its verification entries:
+//!   [`vocab`] (the words, per language), [`extract`] (JSON-LD, forms,
+//!   links), [`openapi`].
+//! - Checking what a site says: [`probe`] (endpoints, with negative
+//!   controls); credentials are verified independently by `eco`.
 
 pub mod address;
 pub mod charset;

@@ -5,7 +5,7 @@
 //! applied the same way to all.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,6 +25,8 @@ pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 2;
 pub const DEFAULT_DELAY: Duration = Duration::from_secs(1);
 /// Retries after a connection failure, a 429 or a 503.
 pub const MAX_RETRIES: u32 = 3;
+/// Wait before the first retry; it doubles for each further one.
+pub const RETRY_BACKOFF: Duration = Duration::from_millis(500);
 /// Longest `Retry-After` honoured; a longer one is cut to this.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Host records kept before idle ones are dropped.
@@ -40,8 +42,14 @@ pub struct Politeness {
     /// Minimum time between request starts on one host (a larger robots.txt
     /// `Crawl-delay` wins).
     pub delay: Duration,
-    /// Retries after a connection failure, a 429 or a 503.
+    /// Retries after a connection failure, a 429 or a 503. A host whose
+    /// last request failed through all its retries gets none until one of
+    /// its requests succeeds: a down endpoint is not asked four times per
+    /// certificate.
     pub max_retries: u32,
+    /// Wait before the first retry (doubling for each further one), when
+    /// the answer names no `Retry-After`.
+    pub retry_backoff: Duration,
     /// The product token robots.txt groups are matched against.
     pub robots_agent: String,
 }
@@ -53,6 +61,7 @@ impl Default for Politeness {
             per_host_concurrency: DEFAULT_PER_HOST_CONCURRENCY,
             delay: DEFAULT_DELAY,
             max_retries: MAX_RETRIES,
+            retry_backoff: RETRY_BACKOFF,
             robots_agent: "ecoscout".to_owned(),
         }
     }
@@ -84,6 +93,8 @@ struct HostState {
     delay: Mutex<Duration>,
     robots: OnceCell<Result<RobotsPolicy, FetchError>>,
     last_used: Mutex<Instant>,
+    /// Whether the host's last request failed through all its retries.
+    failing: AtomicBool,
 }
 
 /// Counters of what the fetcher did.
@@ -105,6 +116,9 @@ pub struct PoliteFetcher {
     /// When the next request may start, for hosts whose state was released
     /// while their delay had not yet passed.
     released: Arc<Mutex<HashMap<String, Instant>>>,
+    /// Sites being screened, each with a connection pool of its own (and
+    /// how many screenings of it are in progress).
+    sites: Arc<Mutex<HashMap<String, (HttpFetcher, usize)>>>,
     stats: Arc<NetStats>,
 }
 
@@ -126,14 +140,54 @@ impl PoliteFetcher {
             politeness: Arc::new(politeness),
             hosts: Arc::new(Mutex::new(HashMap::new())),
             released: Arc::new(Mutex::new(HashMap::new())),
+            sites: Arc::new(Mutex::new(HashMap::new())),
             stats: Arc::new(NetStats::default()),
         }
     }
 
-    /// Forgets the hosts of a finished site (their robots.txt above all),
-    /// so that memory does not grow with the number of sites screened. The
-    /// per-host delay is kept until it has passed.
+    /// Starts screening `site` (a registrable domain): its hosts' requests
+    /// get a connection pool of their own until [`PoliteFetcher::release_site`].
+    pub fn begin_site(&self, site: &str) {
+        let mut sites = self.sites.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, screenings)) = sites.get_mut(site) {
+            *screenings += 1;
+            return;
+        }
+        match self.http.with_own_pool() {
+            Ok(http) => {
+                sites.insert(site.to_owned(), (http, 1));
+            }
+            Err(e) => tracing::warn!(site, "the site shares the common pool: {e}"),
+        }
+    }
+
+    /// The HTTP fetcher for `url`: its site's own while the site is being
+    /// screened, the common one otherwise (authorities, other hosts).
+    fn http_for(&self, url: &Url) -> HttpFetcher {
+        let sites = self.sites.lock().unwrap_or_else(|p| p.into_inner());
+        if !sites.is_empty()
+            && let Some(site) = crate::urlnorm::site_of(url)
+            && let Some((http, _)) = sites.get(&site)
+        {
+            return http.clone();
+        }
+        self.http.clone()
+    }
+
+    /// Forgets the hosts of a finished site (their robots.txt above all)
+    /// and closes its connections, so that memory and open sockets do not
+    /// grow with the number of sites screened. The per-host delay is kept
+    /// until it has passed.
     pub fn release_site(&self, site: &str) {
+        {
+            let mut sites = self.sites.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((_, screenings)) = sites.get_mut(site) {
+                *screenings -= 1;
+                if *screenings == 0 {
+                    sites.remove(site);
+                }
+            }
+        }
         let now = Instant::now();
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         let mut released = self.released.lock().unwrap_or_else(|p| p.into_inner());
@@ -197,6 +251,7 @@ impl PoliteFetcher {
                     delay: Mutex::new(self.politeness.delay),
                     robots: OnceCell::new(),
                     last_used: Mutex::new(Instant::now()),
+                    failing: AtomicBool::new(false),
                 })
             })
             .clone();
@@ -250,15 +305,20 @@ impl PoliteFetcher {
         request: &HttpRequest,
     ) -> (Result<Hop, FetchError>, Duration) {
         let mut attempt = 0;
+        let max_retries = if state.failing.load(Ordering::Relaxed) {
+            0
+        } else {
+            self.politeness.max_retries
+        };
         loop {
             let (result, spent) = {
                 let _permits = self.slot(state).await;
                 self.stats.requests.fetch_add(1, Ordering::Relaxed);
                 let sent = Instant::now();
-                let result = self.http.send_once(request).await;
+                let result = self.http_for(&request.url).send_once(request).await;
                 (result, sent.elapsed())
             };
-            let backoff = Duration::from_millis(500) * 2u32.pow(attempt);
+            let backoff = self.politeness.retry_backoff * 2u32.pow(attempt);
             let retry_in = match &result {
                 Err(FetchError::Transport(_)) => Some(backoff),
                 Ok(Hop::Response {
@@ -270,12 +330,15 @@ impl PoliteFetcher {
                 _ => None,
             };
             match retry_in {
-                Some(wait) if attempt < self.politeness.max_retries => {
+                Some(wait) if attempt < max_retries => {
                     tracing::debug!(url = %request.url, attempt, ?wait, "retrying");
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
-                _ => return (result, spent),
+                _ => {
+                    state.failing.store(retry_in.is_some(), Ordering::Relaxed);
+                    return (result, spent);
+                }
             }
         }
     }

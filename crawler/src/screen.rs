@@ -142,6 +142,26 @@ struct Run<'a> {
     suppressed_errors: usize,
 }
 
+/// A site being screened: released when dropped, even if the screening
+/// panics, so its connections and host records do not outlive it.
+struct SiteSession<'a> {
+    fetcher: &'a PoliteFetcher,
+    site: &'a str,
+}
+
+impl<'a> SiteSession<'a> {
+    fn begin(fetcher: &'a PoliteFetcher, site: &'a str) -> SiteSession<'a> {
+        fetcher.begin_site(site);
+        SiteSession { fetcher, site }
+    }
+}
+
+impl Drop for SiteSession<'_> {
+    fn drop(&mut self) {
+        self.fetcher.release_site(self.site);
+    }
+}
+
 impl Run<'_> {
     fn error(&mut self, message: String) {
         if self.obs.errors.len() < MAX_ERRORS {
@@ -194,6 +214,7 @@ impl Screener {
             suppressed_errors: 0,
         };
         let site = run.obs.domain.clone();
+        let _session = SiteSession::begin(&self.fetcher, &site);
         let mut found = SiteFindings::default();
         run.discover(&seed.website, &site, &mut found).await;
         run.verify_and_probe(&site, &mut found).await;
@@ -202,7 +223,6 @@ impl Screener {
                 .errors
                 .push(format!("... and {} more errors", run.suppressed_errors));
         }
-        self.fetcher.release_site(&site);
         run.obs.entries = found.entries.into_iter().collect();
         run.obs.crawled_at = Utc::now();
         run.obs.duration_ms = started.elapsed().as_millis() as u64;

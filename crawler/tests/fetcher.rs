@@ -282,3 +282,47 @@ async fn verifies_a_credential_against_authorities_served_over_http() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_host_that_stays_down_is_not_retried_until_it_answers() {
+    use crawler::fetch::HttpRequest;
+    use crawler::polite::{PoliteFetcher, Politeness};
+
+    let (listener, port) = listener().await;
+    let seen = serve(
+        listener,
+        Arc::new(|r: &Request| match r.path.as_str() {
+            "/robots.txt" => response(404, &[], b""),
+            p if p.starts_with("/api/") => response(503, &[], b"down"),
+            _ => response(200, &[("content-type", "text/html")], b"<p>up</p>"),
+        }),
+    );
+    let polite = PoliteFetcher::new(
+        fetcher(Duration::from_secs(2)),
+        Politeness {
+            delay: Duration::ZERO,
+            retry_backoff: Duration::from_millis(5),
+            ..Politeness::default()
+        },
+    );
+    let get =
+        |path: &str| polite.request(HttpRequest::get(url(port, "down.test", path), "*/*"), None);
+    let count = |path: &str| {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.split(' ').nth(1) == Some(path))
+            .count()
+    };
+    assert_eq!(get("/api/a").await.unwrap().status, 503);
+    assert_eq!(count("/api/a"), 4, "first failure: 1 try and 3 retries");
+    assert_eq!(get("/api/b").await.unwrap().status, 503);
+    assert_eq!(count("/api/b"), 1, "the host is known to be failing");
+    assert_eq!(get("/").await.unwrap().status, 200);
+    assert_eq!(get("/api/c").await.unwrap().status, 503);
+    assert_eq!(
+        count("/api/c"),
+        4,
+        "a success gives the host its retries back"
+    );
+}
