@@ -64,9 +64,7 @@ pub trait Store {
     fn reopen_run(&self, id: RunId) -> Result<Run, StoreError>;
     /// Writes one supplier's record atomically (record, latest, indexes).
     fn record(&self, record: &Record) -> Result<(), StoreError>;
-    /// Updates a run's progress counts.
-    fn update_counts(&self, id: RunId, screened: u64, with_errors: u64) -> Result<(), StoreError>;
-    /// Ends a run with `status`, recounting its records, and flushes.
+    /// Ends a run with `status` and its counts, and flushes.
     fn finish_run(&self, id: RunId, status: RunStatus) -> Result<(), StoreError>;
     /// Makes everything written so far durable.
     fn flush(&self) -> Result<(), StoreError>;

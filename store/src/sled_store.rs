@@ -15,12 +15,40 @@ use sled::{Transactional as _, Tree};
 use crate::model::{Filter, Record, Run, RunId, RunSelect, RunStatus};
 use crate::{SCHEMA_VERSION, Store, StoreError};
 
-/// sled's page cache, in bytes (its default of 1 GiB is far more than an
-/// index of observations needs).
-pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// sled's page cache, in bytes. Its default of 1 GiB is far more than an
+/// index of observations needs, and sled's own structures come on top, so
+/// a small cache keeps a long crawl's memory flat (see BENCHMARKS.md).
+pub const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
 const NEXT_RUN_KEY: &[u8] = b"next_run";
+/// Prefix of the `meta` key holding a run's counts (suppliers screened, of
+/// which with errors), kept up to date in each record's transaction.
+const COUNTS_PREFIX: &[u8] = b"counts/";
+
+fn counts_key(run: RunId) -> Vec<u8> {
+    let mut key = COUNTS_PREFIX.to_vec();
+    key.extend_from_slice(&run.to_be_bytes());
+    key
+}
+
+/// A run's counts: (screened, with errors).
+fn decode_counts(bytes: &[u8]) -> Result<(u64, u64), StoreError> {
+    let corrupt = || StoreError::Corrupt("run counts".into());
+    let screened = bytes.get(..8).ok_or_else(corrupt)?;
+    let with_errors = bytes.get(8..16).ok_or_else(corrupt)?;
+    Ok((
+        u64::from_be_bytes(screened.try_into().map_err(|_| corrupt())?),
+        u64::from_be_bytes(with_errors.try_into().map_err(|_| corrupt())?),
+    ))
+}
+
+fn encode_counts(screened: u64, with_errors: u64) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&screened.to_be_bytes());
+    out[8..].copy_from_slice(&with_errors.to_be_bytes());
+    out
+}
 
 /// The index a key belongs to.
 #[derive(Clone, Copy)]
@@ -150,6 +178,26 @@ impl SledStore {
             .transpose()
     }
 
+    /// A run's counts (screened, with errors): kept in `meta` by each
+    /// record's transaction; counted from the records for a run written
+    /// before counts were kept.
+    fn counts(&self, id: RunId) -> Result<(u64, u64), StoreError> {
+        if let Some(v) = self.meta.get(counts_key(id)).map_err(err)? {
+            return decode_counts(&v);
+        }
+        let (mut screened, mut with_errors) = (0, 0);
+        for item in self.obs.scan_prefix(id.to_be_bytes()) {
+            let (_, v) = item.map_err(err)?;
+            let r: Record = decode(&v)?;
+            screened += 1;
+            with_errors += u64::from(!r.observation.errors.is_empty());
+        }
+        self.meta
+            .insert(counts_key(id), &encode_counts(screened, with_errors))
+            .map_err(err)?;
+        Ok((screened, with_errors))
+    }
+
     /// The domains an index prefix lists.
     fn index_domains(&self, prefix: &[u8]) -> Result<Vec<String>, StoreError> {
         let mut out = Vec::new();
@@ -167,19 +215,33 @@ fn tx_err(e: StoreError) -> ConflictableTransactionError<StoreError> {
 }
 
 fn write_record(
-    (obs, latest, idx): (&TransactionalTree, &TransactionalTree, &TransactionalTree),
+    (obs, latest, idx, meta): (
+        &TransactionalTree,
+        &TransactionalTree,
+        &TransactionalTree,
+        &TransactionalTree,
+    ),
     record: &Record,
     bytes: &[u8],
 ) -> Result<(), ConflictableTransactionError<StoreError>> {
     let domain = record.observation.domain.as_str();
     let run = record.run_id;
+    let (mut screened, mut with_errors) = match meta.get(counts_key(run))? {
+        Some(v) => decode_counts(&v).map_err(tx_err)?,
+        None => (0, 0),
+    };
     // Replace this run's index entries if the supplier was written before.
     if let Some(old) = obs.get(obs_key(run, domain))? {
         let old: Record = decode(&old).map_err(tx_err)?;
         for (field, value) in fields(&old) {
             idx.remove(run_index_key(run, field, &value, domain))?;
         }
+        screened = screened.saturating_sub(1);
+        with_errors = with_errors.saturating_sub(u64::from(!old.observation.errors.is_empty()));
     }
+    screened += 1;
+    with_errors += u64::from(!record.observation.errors.is_empty());
+    meta.insert(counts_key(run), &encode_counts(screened, with_errors))?;
     obs.insert(obs_key(run, domain), bytes)?;
     for (field, value) in fields(record) {
         idx.insert(run_index_key(run, field, &value, domain), &[])?;
@@ -234,6 +296,9 @@ impl Store for SledStore {
             .ok_or_else(|| StoreError::Corrupt("run counter".into()))?;
         run.id = id;
         self.put_run(&run)?;
+        self.meta
+            .insert(counts_key(id), &encode_counts(0, 0))
+            .map_err(err)?;
         self.db.flush().map_err(err)?;
         Ok(run)
     }
@@ -242,6 +307,8 @@ impl Store for SledStore {
         let mut run = self.run(id)?.ok_or(StoreError::NoSuchRun(id))?;
         run.status = RunStatus::Running;
         run.ended_at = None;
+        // Make sure the counts exist before records are added to them.
+        self.counts(id)?;
         self.put_run(&run)?;
         self.db.flush().map_err(err)?;
         Ok(run)
@@ -249,8 +316,10 @@ impl Store for SledStore {
 
     fn record(&self, record: &Record) -> Result<(), StoreError> {
         let bytes = encode(record)?;
-        let result: Result<(), TransactionError<StoreError>> = (&self.obs, &self.latest, &self.idx)
-            .transaction(|(obs, latest, idx)| write_record((obs, latest, idx), record, &bytes));
+        let result: Result<(), TransactionError<StoreError>> =
+            (&self.obs, &self.latest, &self.idx, &self.meta).transaction(
+                |(obs, latest, idx, meta)| write_record((obs, latest, idx, meta), record, &bytes),
+            );
         result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => err(e),
@@ -258,27 +327,11 @@ impl Store for SledStore {
         Ok(())
     }
 
-    fn update_counts(&self, id: RunId, screened: u64, with_errors: u64) -> Result<(), StoreError> {
-        if let Some(mut run) = self.run(id)? {
-            run.screened = screened;
-            run.with_errors = with_errors;
-            self.put_run(&run)?;
-        }
-        Ok(())
-    }
-
     fn finish_run(&self, id: RunId, status: RunStatus) -> Result<(), StoreError> {
         let mut run = self.run(id)?.ok_or(StoreError::NoSuchRun(id))?;
         run.status = status;
         run.ended_at = Some(chrono::Utc::now());
-        let mut screened = 0;
-        let mut with_errors = 0;
-        for item in self.obs.scan_prefix(id.to_be_bytes()) {
-            let (_, v) = item.map_err(err)?;
-            let r: Record = decode(&v)?;
-            screened += 1;
-            with_errors += u64::from(!r.observation.errors.is_empty());
-        }
+        let (screened, with_errors) = self.counts(id)?;
         run.screened = screened;
         run.with_errors = with_errors;
         self.put_run(&run)?;
@@ -481,5 +534,61 @@ mod tests {
         );
         assert_eq!(runs[1].status, RunStatus::Running);
         assert!(store.reopen_run(7).is_err());
+    }
+
+    #[test]
+    fn run_counts_are_kept_by_each_record_and_rebuilt_for_older_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(&dir.path().join("db")).unwrap();
+        let run = store
+            .begin_run(Run {
+                id: 0,
+                started_at: chrono::Utc::now(),
+                ended_at: None,
+                status: RunStatus::Running,
+                seeds_digest: "d".into(),
+                seeds_path: "s.csv".into(),
+                settings: Vec::new(),
+                suppliers: 3,
+                screened: 0,
+                with_errors: 0,
+            })
+            .unwrap();
+        let record = |domain: &str, error: bool| {
+            let seed = crawler::seeds::Seed {
+                line: 2,
+                website: url::Url::parse(&format!("https://{domain}/")).unwrap(),
+                name: domain.into(),
+                country: "VN".into(),
+                region: String::new(),
+                tags: Default::default(),
+            };
+            let mut observation = crawler::observation::Observation::of_seed(&seed);
+            if error {
+                observation.errors.push("connection refused".into());
+            }
+            let readiness = scoring::score(&observation, &scoring::Weights::default());
+            Record {
+                run_id: run.id,
+                observation,
+                readiness,
+            }
+        };
+        store.record(&record("a.example", true)).unwrap();
+        store.record(&record("b.example", false)).unwrap();
+        store.record(&record("c.example", true)).unwrap();
+        // Written again (a resumed run): replaced, not counted twice.
+        store.record(&record("a.example", false)).unwrap();
+        store.finish_run(run.id, RunStatus::Complete).unwrap();
+        let done = store.run(run.id).unwrap().unwrap();
+        assert_eq!((done.screened, done.with_errors), (3, 1));
+
+        // A run written before counts were kept is counted from its records.
+        store.meta.remove(counts_key(run.id)).unwrap();
+        store.reopen_run(run.id).unwrap();
+        store.record(&record("d.example", true)).unwrap();
+        store.finish_run(run.id, RunStatus::Complete).unwrap();
+        let done = store.run(run.id).unwrap().unwrap();
+        assert_eq!((done.screened, done.with_errors), (4, 2));
     }
 }
