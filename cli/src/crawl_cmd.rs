@@ -1,5 +1,6 @@
 //! `ecoscout crawl`: screen the suppliers of a seeds file.
 
+use std::collections::HashSet;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ use crawler::polite::{
     DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_CONCURRENCY, PoliteFetcher, Politeness,
 };
 use crawler::screen::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES, ScreenConfig, Screener};
+use crawler::seeds::{Seed, SeedReader};
 use crawler::{FetchPolicy, HttpFetcher, ResolveRule};
 use eco::TrustList;
 use sha2::Digest as _;
@@ -258,17 +260,18 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
     let seeds_bytes = std::fs::read(&args.seeds)
         .with_context(|| format!("cannot read {}", args.seeds.display()))?;
     let digest = hex::encode(sha2::Sha256::digest(&seeds_bytes));
-    let seeds = crawler::seeds::parse_seeds(&seeds_bytes, &args.seeds.display().to_string())?;
-    for problem in &seeds.problems {
-        eprintln!(
-            "{}:{}: skipped: {}",
-            args.seeds.display(),
-            problem.line,
-            problem.problem
-        );
+    // Seeds are read twice from the file's bytes, never held parsed: once
+    // here to count them and report bad rows, then one at a time by the crawl.
+    let file = args.seeds.display().to_string();
+    let mut suppliers = 0u64;
+    for row in SeedReader::new(seeds_bytes.as_slice(), &file)? {
+        match row {
+            Ok(_) => suppliers += 1,
+            Err(problem) => eprintln!("{file}:{}: skipped: {}", problem.line, problem.problem),
+        }
     }
     let db = Arc::new(args.db.open()?);
-    let (run, todo) = if args.resume {
+    let (run, done) = if args.resume {
         let Some(previous) = db
             .runs()?
             .into_iter()
@@ -289,18 +292,7 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
         }
         let done = db.screened_domains(previous.id)?;
         let run = db.reopen_run(previous.id)?;
-        let todo: Vec<_> = seeds
-            .seeds
-            .into_iter()
-            .filter(|s| !done.contains(&crawler::urlnorm::site_of(&s.website).unwrap_or_default()))
-            .collect();
-        eprintln!(
-            "resuming run {}: {} suppliers done, {} to go",
-            run.id,
-            done.len(),
-            todo.len()
-        );
-        (run, todo)
+        (run, done)
     } else {
         let run = db.begin_run(store::Run {
             id: 0,
@@ -308,14 +300,32 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
             ended_at: None,
             status: store::RunStatus::Running,
             seeds_digest: digest,
-            seeds_path: args.seeds.display().to_string(),
+            seeds_path: file.clone(),
             settings: settings(&args),
-            suppliers: seeds.seeds.len() as u64,
+            suppliers,
             screened: 0,
             with_errors: 0,
         })?;
-        (run, seeds.seeds)
+        (run, HashSet::new())
     };
+    let is_done = move |seed: &Seed| {
+        !done.is_empty()
+            && done.contains(&crawler::urlnorm::site_of(&seed.website).unwrap_or_default())
+    };
+    let total = SeedReader::new(seeds_bytes.as_slice(), &file)?
+        .filter_map(Result::ok)
+        .filter(|s| !is_done(s))
+        .count();
+    if args.resume {
+        eprintln!(
+            "resuming run {}: {} suppliers done, {total} to go",
+            run.id,
+            suppliers as usize - total,
+        );
+    }
+    let todo = SeedReader::new(std::io::Cursor::new(seeds_bytes), &file)?
+        .filter_map(Result::ok)
+        .filter(move |s| !is_done(s));
     let mut jsonl: Option<Box<dyn std::io::Write>> = match args.jsonl.as_deref() {
         None => None,
         Some("-") => Some(Box::new(std::io::stdout().lock())),
@@ -324,7 +334,6 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
         ))),
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let total = todo.len();
     let mut summary = crate::summary::Summary::default();
     let interrupted = runtime.block_on(async {
         let screener = Arc::new(args.net.screener(trust)?);

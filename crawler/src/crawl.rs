@@ -12,15 +12,20 @@ use crate::screen::Screener;
 use crate::seeds::Seed;
 
 /// Screens `seeds`, at most `sites_in_flight` at a time, and sends one
-/// observation per seed to `out` as each finishes. A screening that panics
-/// still yields an observation with the error. Stops early (without
-/// sending the rest) when `out` is closed.
-pub async fn crawl(
+/// observation per seed to `out` as each finishes. Seeds are taken from the
+/// iterator only as sites start (a [`crate::seeds::SeedReader`] need not be
+/// collected first). A screening that panics still yields an observation
+/// with the error. Stops early (without sending the rest) when `out` is
+/// closed.
+pub async fn crawl<I>(
     screener: Arc<Screener>,
-    seeds: Vec<Seed>,
+    seeds: I,
     sites_in_flight: usize,
     out: mpsc::Sender<Observation>,
-) {
+) where
+    I: IntoIterator<Item = Seed>,
+    I::IntoIter: Send,
+{
     let jobs = futures_util::stream::iter(seeds).map(|seed| {
         let screener = screener.clone();
         async move {

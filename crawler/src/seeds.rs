@@ -88,90 +88,135 @@ pub fn read_seeds(path: &Path) -> Result<Seeds, SeedsError> {
 
 /// Parses seeds CSV; `file` names it in errors.
 pub fn parse_seeds(bytes: &[u8], file: &str) -> Result<Seeds, SeedsError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| SeedsError::Read {
-            file: file.to_owned(),
-            message: e.to_string(),
-        })?
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    let column = |name: &str| headers.iter().position(|h| h == name);
-    let Some(website) = column("website") else {
-        return Err(SeedsError::NoWebsiteColumn {
-            file: file.to_owned(),
-            found: headers.join(","),
-        });
-    };
-    let (name, country, region) = (column("name"), column("country"), column("region"));
     let mut out = Seeds::default();
-    let mut seen = std::collections::HashSet::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                out.problems.push(SeedProblem {
-                    line,
-                    problem: format!("unreadable row: {e}"),
-                });
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| p.line());
-        if record.iter().all(str::is_empty) {
-            continue;
+    for row in SeedReader::new(bytes, file)? {
+        match row {
+            Ok(seed) => out.seeds.push(seed),
+            Err(problem) => out.problems.push(problem),
         }
-        if record.len() != headers.len() {
-            out.problems.push(SeedProblem {
-                line,
-                problem: format!("{} fields, the header has {}", record.len(), headers.len()),
-            });
-            continue;
-        }
-        let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or_default().to_owned();
-        let raw = cell(Some(website));
-        let url = match parse_website(&raw) {
-            Ok(u) => u,
-            Err(problem) => {
-                out.problems.push(SeedProblem { line, problem });
-                continue;
-            }
-        };
-        if !seen.insert(url.to_string()) {
-            out.problems.push(SeedProblem {
-                line,
-                problem: format!("{url} is listed twice; the first row is kept"),
-            });
-            continue;
-        }
-        let tags = headers
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| {
-                Some(*i) != Some(website)
-                    && Some(*i) != name
-                    && Some(*i) != country
-                    && Some(*i) != region
-            })
-            .map(|(i, h)| (h.clone(), record.get(i).unwrap_or_default().to_owned()))
-            .collect();
-        out.seeds.push(Seed {
-            line,
-            website: url,
-            name: cell(name),
-            country: cell(country).to_ascii_uppercase(),
-            region: cell(region),
-            tags,
-        });
     }
     Ok(out)
+}
+
+/// Reads seeds one row at a time, so that a crawl of a million suppliers
+/// does not hold a million parsed seeds: each row is a seed or the problem
+/// that made it skipped. Duplicate websites are dropped (the first row is
+/// kept); they are remembered by a 64-bit hash of the URL.
+pub struct SeedReader<R: std::io::Read> {
+    reader: csv::Reader<R>,
+    headers: Vec<String>,
+    website: usize,
+    name: Option<usize>,
+    country: Option<usize>,
+    region: Option<usize>,
+    seen: std::collections::HashSet<u64>,
+    /// Set after an I/O error: the rest of the input cannot be read.
+    stopped: bool,
+}
+
+impl<R: std::io::Read> SeedReader<R> {
+    /// Reads the header of `input`; `file` names it in errors.
+    pub fn new(input: R, file: &str) -> Result<SeedReader<R>, SeedsError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(input);
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(|e| SeedsError::Read {
+                file: file.to_owned(),
+                message: e.to_string(),
+            })?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase())
+            .collect();
+        let column = |name: &str| headers.iter().position(|h| h == name);
+        let Some(website) = column("website") else {
+            return Err(SeedsError::NoWebsiteColumn {
+                file: file.to_owned(),
+                found: headers.join(","),
+            });
+        };
+        Ok(SeedReader {
+            name: column("name"),
+            country: column("country"),
+            region: column("region"),
+            website,
+            headers,
+            reader,
+            seen: std::collections::HashSet::new(),
+            stopped: false,
+        })
+    }
+
+    fn seed(&mut self, record: &csv::StringRecord) -> Result<Seed, SeedProblem> {
+        let line = record.position().map_or(0, |p| p.line());
+        let problem = |problem: String| SeedProblem { line, problem };
+        if record.len() != self.headers.len() {
+            return Err(problem(format!(
+                "{} fields, the header has {}",
+                record.len(),
+                self.headers.len()
+            )));
+        }
+        let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or_default().to_owned();
+        let url = parse_website(&cell(Some(self.website))).map_err(problem)?;
+        if !self.seen.insert(url_hash(&url)) {
+            return Err(problem(format!(
+                "{url} is listed twice; the first row is kept"
+            )));
+        }
+        let known = [Some(self.website), self.name, self.country, self.region];
+        let tags = self
+            .headers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !known.contains(&Some(*i)))
+            .map(|(i, h)| (h.clone(), record.get(i).unwrap_or_default().to_owned()))
+            .collect();
+        Ok(Seed {
+            line,
+            website: url,
+            name: cell(self.name),
+            country: cell(self.country).to_ascii_uppercase(),
+            region: cell(self.region),
+            tags,
+        })
+    }
+}
+
+impl<R: std::io::Read> Iterator for SeedReader<R> {
+    type Item = Result<Seed, SeedProblem>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.stopped {
+            return None;
+        }
+        let mut record = csv::StringRecord::new();
+        loop {
+            match self.reader.read_record(&mut record) {
+                Ok(false) => return None,
+                Ok(true) if record.iter().all(str::is_empty) => continue,
+                Ok(true) => return Some(self.seed(&record)),
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    self.stopped = matches!(e.kind(), csv::ErrorKind::Io(_));
+                    return Some(Err(SeedProblem {
+                        line,
+                        problem: format!("unreadable row: {e}"),
+                    }));
+                }
+            }
+        }
+    }
+}
+
+/// A 64-bit hash of a URL, to tell duplicates without keeping every URL.
+fn url_hash(url: &Url) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    url.as_str().hash(&mut hasher);
+    hasher.finish()
 }
 
 /// A website cell as a URL: `https://` is assumed when no scheme is given.
