@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use serde::Deserialize;
 use unicode_normalization::UnicodeNormalization as _;
 
@@ -97,19 +98,56 @@ impl Term {
         let whole_word = text.chars().all(|c| c.is_ascii() || is_latin(c));
         Term { text, whole_word }
     }
+}
 
+/// The terms of one list, searched for all at once: one Aho-Corasick pass
+/// over the text instead of one substring search per term (the per-term
+/// search was the crawl's largest cost after HTML parsing).
+#[derive(Debug)]
+struct TermSet {
+    terms: Vec<Term>,
+    /// Over the non-empty terms; pattern `i` is `terms[i]`.
+    automaton: Option<AhoCorasick>,
+}
+
+impl TermSet {
+    fn new(mut terms: Vec<Term>) -> TermSet {
+        terms.retain(|t| !t.text.is_empty());
+        let automaton = AhoCorasick::new(terms.iter().map(|t| t.text.as_str())).ok();
+        TermSet { terms, automaton }
+    }
+
+    /// Whether a term occurs in `haystack` (normalized), Latin-script terms
+    /// as whole words only.
     fn found_in(&self, haystack: &str) -> bool {
-        if self.text.is_empty() {
-            return false;
-        }
-        if !self.whole_word {
-            return haystack.contains(&self.text);
-        }
-        haystack.match_indices(&self.text).any(|(at, m)| {
+        self.occurrences(haystack).any(|(term, at, end)| {
+            if !term.whole_word {
+                return true;
+            }
             let before = haystack[..at].chars().next_back();
-            let after = haystack[at + m.len()..].chars().next();
+            let after = haystack[end..].chars().next();
             !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
         })
+    }
+
+    /// Whether a term that need not be a whole word occurs in `text`.
+    fn part_found_in(&self, text: &str) -> bool {
+        self.occurrences(text).any(|(term, _, _)| !term.whole_word)
+    }
+
+    /// Every occurrence of every term, overlapping ones included.
+    fn occurrences<'a>(
+        &'a self,
+        haystack: &'a str,
+    ) -> impl Iterator<Item = (&'a Term, usize, usize)> {
+        self.automaton
+            .iter()
+            .flat_map(move |ac| ac.find_overlapping_iter(haystack))
+            .filter_map(|m| {
+                self.terms
+                    .get(m.pattern().as_usize())
+                    .map(|t| (t, m.start(), m.end()))
+            })
     }
 }
 
@@ -126,30 +164,37 @@ pub fn normalize(text: &str) -> String {
 /// The vocabulary of every language, merged per list.
 #[derive(Debug)]
 pub struct Vocabulary {
+    certification: TermSet,
+    origin: TermSet,
+    number_field: TermSet,
+    slugs: TermSet,
+    verify: TermSet,
+    /// Status words, most specific (negative) lists first.
+    status: Vec<(AnswerStatus, TermSet)>,
+}
+
+/// The lists of every language, before they are made [`TermSet`]s.
+#[derive(Default)]
+struct Lists {
     certification: Vec<Term>,
     origin: Vec<Term>,
     number_field: Vec<Term>,
     slugs: Vec<Term>,
     verify: Vec<Term>,
-    /// Status words, most specific (negative) lists first.
     status: Vec<(AnswerStatus, Vec<Term>)>,
 }
 
 static SHARED: LazyLock<Vocabulary> = LazyLock::new(|| {
     let languages: BTreeMap<String, LanguageFile> = toml::from_str(VOCABULARY)
         .expect("data/vocabulary.toml is checked by the vocabulary tests");
-    let mut v = Vocabulary {
-        certification: Vec::new(),
-        origin: Vec::new(),
-        number_field: Vec::new(),
-        slugs: Vec::new(),
-        verify: Vec::new(),
+    let mut v = Lists {
         status: vec![
             (AnswerStatus::NotFound, Vec::new()),
             (AnswerStatus::Revoked, Vec::new()),
             (AnswerStatus::Expired, Vec::new()),
             (AnswerStatus::Valid, Vec::new()),
         ],
+        ..Lists::default()
     };
     for lang in languages.values() {
         v.certification
@@ -169,7 +214,18 @@ static SHARED: LazyLock<Vocabulary> = LazyLock::new(|| {
             words.extend(list.iter().map(|w| Term::new(w)));
         }
     }
-    v
+    Vocabulary {
+        certification: TermSet::new(v.certification),
+        origin: TermSet::new(v.origin),
+        number_field: TermSet::new(v.number_field),
+        slugs: TermSet::new(v.slugs),
+        verify: TermSet::new(v.verify),
+        status: v
+            .status
+            .into_iter()
+            .map(|(status, words)| (status, TermSet::new(words)))
+            .collect(),
+    }
 });
 
 impl Vocabulary {
@@ -188,7 +244,7 @@ impl Vocabulary {
             WordList::Verify => &self.verify,
             WordList::Slug => return self.slug_matches(text),
         };
-        terms.iter().any(|t| t.found_in(&haystack))
+        terms.found_in(&haystack)
     }
 
     /// Whether a URL path (or query) has a segment naming a Certifications page.
@@ -199,13 +255,11 @@ impl Vocabulary {
             .split(['/', '?', '&', '=', '.', '_', '#'])
             .filter(|segment| !segment.is_empty())
             .any(|segment| {
-                self.slugs.iter().any(|t| t.text == segment)
-                    || self
-                        .certification
-                        .iter()
-                        .any(|t| !t.whole_word && segment.contains(&t.text))
+                self.slugs.terms.iter().any(|t| t.text == segment)
+                    || self.certification.part_found_in(segment)
                     || self
                         .slugs
+                        .terms
                         .iter()
                         .any(|t| segment.split('-').any(|part| part == t.text))
             })
@@ -217,7 +271,7 @@ impl Vocabulary {
         let haystack = normalize(text);
         self.status
             .iter()
-            .find(|(_, words)| words.iter().any(|t| t.found_in(&haystack)))
+            .find(|(_, words)| words.found_in(&haystack))
             .map(|(status, _)| *status)
     }
 }
@@ -270,8 +324,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn term_sets_match_whole_latin_words_and_any_cjk_run() {
+        let set = TermSet::new(vec![
+            Term::new("cert"),
+            Term::new("certificates"),
+            Term::new("证书"),
+            Term::new(""),
+        ]);
+        assert_eq!(set.terms.len(), 3, "the empty term is dropped");
+        assert!(set.found_in(&normalize("Our Certificates.")));
+        // "cert" overlaps "certificates": the later, whole-word match counts.
+        assert!(set.found_in("certificates"));
+        assert!(!set.found_in("uncertificated concerts"));
+        assert!(set.found_in("产品证书下载"));
+        assert!(set.part_found_in("产品证书"));
+        assert!(!set.part_found_in("certificates"));
+    }
+
+    #[test]
     fn data_files_parse() {
-        assert!(Vocabulary::get().certification.len() > 40);
+        assert!(Vocabulary::get().certification.terms.len() > 40);
         assert!(builtin_portals().len() >= 18);
         assert!(builtin_portals().iter().all(|p| !p.hosts.is_empty()));
     }
