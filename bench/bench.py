@@ -1,0 +1,515 @@
+"""The benchmark driver behind bench/run.sh (which installs what it needs and
+builds the release binaries first). Standard library only.
+
+    python bench/bench.py [--quick]
+
+Runs, on one machine and in one go:
+  1. crawl throughput, ecoscout against Scrapy, on a simulated world;
+  2. the most requests per second the same world's pages are served at (wrk);
+  3. verification throughput (criterion) against `openssl speed ed25519`;
+  4. scale: ecoscout's peak RSS and pages per second as the world grows, and
+     `export` of a large store to CSV.
+Writes bench/results/<date>[-quick].json and .md, and prints the table.
+"""
+
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "ecoscout")
+FILL = os.path.join(ROOT, "target", "release", "examples", "fill")
+SPIDER_DIR = os.path.join(ROOT, "bench", "scrapy")
+SEED = 7
+# Caps shared by both crawlers.
+MAX_PAGES = 30
+MAX_DEPTH = 4
+PER_HOST = 4
+GLOBAL = 256
+# Profiles left out: the slow endpoints measure a sleep, not a crawler.
+WITHOUT = "endpoint_slow"
+# Longest any one step may take before the run is called failed.
+STEP_TIMEOUT = 1800
+
+FULL = {
+    "suppliers": 2000,
+    "pairs": 3,
+    "wrk_seconds": 10,
+    "scale": [1000, 10000, 50000],
+    "export": 100000,
+    "criterion": [],
+    "openssl_seconds": 3,
+}
+QUICK = {
+    "suppliers": 500,
+    "pairs": 1,
+    "wrk_seconds": 5,
+    "scale": [1000, 5000],
+    "export": 10000,
+    "criterion": ["--warm-up-time", "1", "--measurement-time", "3"],
+    "openssl_seconds": 1,
+}
+
+
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run(cmd, **kwargs):
+    """Runs a command to completion; its output, or an error naming it."""
+    result = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=STEP_TIMEOUT, **kwargs
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(cmd)} exited with {result.returncode}:\n{result.stderr[-2000:]}"
+        )
+    return result.stdout
+
+
+class Sim:
+    """An `ecoscout sim` world in its own process, on a free port."""
+
+    def __init__(self, suppliers, workdir):
+        self.dir = os.path.join(workdir, f"world-{suppliers}")
+        self.proc = subprocess.Popen(
+            [BIN, "sim", "--suppliers", str(suppliers), "--seed", str(SEED),
+             "--out", self.dir, "--without", WITHOUT],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        deadline = time.time() + 300
+        self.port = None
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            m = re.match(r"serving \d+ suppliers on http://127\.0\.0\.1:(\d+)/", line)
+            if m:
+                self.port = int(m.group(1))
+                break
+        if self.port is None:
+            self.proc.kill()
+            raise RuntimeError("the sim did not start")
+        self.seeds = os.path.join(self.dir, "seeds.csv")
+        self.trust = os.path.join(self.dir, "trust.toml")
+
+    def stop(self):
+        """Stops the world; the number of requests it served."""
+        self.proc.send_signal(signal.SIGTERM)
+        out, _ = self.proc.communicate(timeout=60)
+        m = re.search(r"stopped after serving (\d+) requests", out)
+        if not m:
+            raise RuntimeError(f"the sim did not report its count: {out!r}")
+        return int(m.group(1))
+
+
+def rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def timed(cmd, cwd=None, sample=False):
+    """Runs `cmd` under /usr/bin/time -v: wall and CPU seconds, peak RSS,
+    and (with `sample`) the RSS every second."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
+        proc = subprocess.Popen(
+            ["/usr/bin/time", "-v", "-o", t.name] + cmd,
+            cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        samples = []
+        if sample:
+            def poll():
+                child = None
+                while proc.poll() is None:
+                    if child is None:
+                        try:
+                            with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+                                kids = f.read().split()
+                            child = int(kids[0]) if kids else None
+                        except OSError:
+                            pass
+                    if child is not None:
+                        kb = rss_kb(child)
+                        if kb:
+                            samples.append(round(kb / 1024, 1))
+                    time.sleep(1)
+            threading.Thread(target=poll, daemon=True).start()
+        _, err = proc.communicate(timeout=STEP_TIMEOUT)
+        text = t.read()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}:\n{err[-2000:]}")
+
+    def field(name):
+        m = re.search(rf"{re.escape(name)}: (.+)", text)
+        if not m:
+            raise RuntimeError(f"/usr/bin/time gave no {name!r}")
+        return m.group(1).strip()
+
+    wall = field("Elapsed (wall clock) time (h:mm:ss or m:ss)")
+    parts = [float(p) for p in wall.split(":")]
+    seconds = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+    return {
+        "wall_s": round(seconds, 2),
+        "cpu_s": round(float(field("User time (seconds)")) + float(field("System time (seconds)")), 2),
+        "peak_rss_mb": round(int(field("Maximum resident set size (kbytes)")) / 1024, 1),
+        "rss_samples_mb": samples,
+    }
+
+
+def ecoscout_crawl(sim, db):
+    return [BIN, "crawl", "-q", "--seeds", sim.seeds, "--trust", sim.trust, "--db", db,
+            "--resolve", "*.test=127.0.0.1", "--delay", "0",
+            "--concurrency", str(GLOBAL), "--per-host-concurrency", str(PER_HOST),
+            "--max-pages", str(MAX_PAGES), "--max-depth", str(MAX_DEPTH)]
+
+
+def crawl_once(tool, suppliers, workdir, sample=False, keep_db=None):
+    """One crawl of a fresh world; pages are the requests the world served."""
+    sim = Sim(suppliers, workdir)
+    try:
+        if tool == "ecoscout":
+            db = keep_db or os.path.join(workdir, "crawl.db")
+            shutil.rmtree(db, ignore_errors=True)
+            result = timed(ecoscout_crawl(sim, db), sample=sample)
+            if not keep_db:
+                shutil.rmtree(db, ignore_errors=True)
+        else:
+            feed = os.path.join(workdir, "scrapy-pages.jsonl")
+            stats = os.path.join(workdir, "scrapy-stats.json")
+            result = timed(
+                [sys.executable, "supplier_spider.py", "--seeds", sim.seeds, "--out", feed,
+                 "--stats", stats, "--max-pages", str(MAX_PAGES), "--max-depth", str(MAX_DEPTH),
+                 "--concurrency", str(GLOBAL), "--per-host-concurrency", str(PER_HOST)],
+                cwd=SPIDER_DIR, sample=sample,
+            )
+            with open(stats) as f:
+                s = json.load(f)
+            result["items"] = s.get("item_scraped_count", 0)
+    finally:
+        pages = sim.stop()
+    result["pages"] = pages
+    result["pages_per_s"] = round(pages / max(result["wall_s"], 0.01), 1)
+    result["cpu_s_per_1000_pages"] = round(result["cpu_s"] / max(pages, 1) * 1000, 3)
+    return result
+
+
+def median_of(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def crawl_comparison(cfg, workdir):
+    runs = {"ecoscout": [], "scrapy": []}
+    for i in range(cfg["pairs"]):
+        order = ["ecoscout", "scrapy"] if i % 2 == 0 else ["scrapy", "ecoscout"]
+        for tool in order:
+            log(f"crawl {i + 1}/{cfg['pairs']}: {tool}, {cfg['suppliers']} suppliers")
+            r = crawl_once(tool, cfg["suppliers"], workdir)
+            log(f"  {r['pages']} pages in {r['wall_s']} s, peak RSS {r['peak_rss_mb']} MB")
+            runs[tool].append(r)
+    out = {"suppliers": cfg["suppliers"], "runs": runs, "median": {}}
+    for tool, rs in runs.items():
+        out["median"][tool] = {
+            k: median_of(rs, k)
+            for k in ("pages", "wall_s", "pages_per_s", "cpu_s", "cpu_s_per_1000_pages", "peak_rss_mb")
+        }
+    e, s = out["median"]["ecoscout"], out["median"]["scrapy"]
+    out["ratios"] = {
+        "pages_per_s": round(e["pages_per_s"] / s["pages_per_s"], 2),
+        "peak_rss": round(e["peak_rss_mb"] / s["peak_rss_mb"], 3),
+        "cpu_s_per_1000_pages": round(e["cpu_s_per_1000_pages"] / s["cpu_s_per_1000_pages"], 3),
+    }
+    return out
+
+
+WRK_SCRIPT = """
+local requests = {}
+local i = 0
+function init(args)
+  for line in io.lines(args[1]) do
+    local host, path = line:match("^(%S+) (.+)$")
+    if host then
+      requests[#requests + 1] = wrk.format("GET", path, { Host = host })
+    end
+  end
+  i = math.random(#requests)
+end
+function request()
+  i = i % #requests + 1
+  return requests[i]
+end
+"""
+
+
+def served_limit(cfg, workdir):
+    """wrk against the pages Scrapy fetched from the same world."""
+    feed = os.path.join(workdir, "scrapy-pages.jsonl")
+    targets = []
+    with open(feed) as f:
+        for line in f:
+            page = json.loads(line)
+            if page.get("status") != 200:
+                continue
+            m = re.match(r"https?://([^/:]+)(?::\d+)?(/.*)?$", page["url"])
+            if m:
+                targets.append(f"{m.group(1)} {m.group(2) or '/'}")
+    paths = os.path.join(workdir, "wrk-targets.txt")
+    script = os.path.join(workdir, "wrk.lua")
+    with open(paths, "w") as f:
+        f.write("\n".join(targets) + "\n")
+    with open(script, "w") as f:
+        f.write(WRK_SCRIPT)
+    sim = Sim(cfg["suppliers"], workdir)
+    try:
+        cmd = ["wrk", "-t2", f"-c{GLOBAL}", f"-d{cfg['wrk_seconds']}s", "-s", script,
+               f"http://127.0.0.1:{sim.port}/", "--", paths]
+        out = run(cmd)
+    finally:
+        sim.stop()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "command": " ".join(cmd),
+        "distinct_pages": len(targets),
+        "requests_per_s": round(rps, 1),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
+
+
+def verification(cfg):
+    log("verification: criterion bench of eco, and openssl speed")
+    run(["cargo", "bench", "--locked", "-p", "eco", "--bench", "verify", "--",
+         "--noplot"] + cfg["criterion"], cwd=ROOT)
+    found = {}
+    for path in glob.glob(os.path.join(ROOT, "target", "criterion", "verification", "*", "new", "estimates.json")):
+        name = os.path.basename(os.path.dirname(os.path.dirname(path)))
+        with open(path) as f:
+            ns = json.load(f)["median"]["point_estimate"]
+        found[name] = ns
+    credential = next(v for k, v in found.items() if k.startswith("credential"))
+    raw = next(v for k, v in found.items() if k.startswith("Ed25519"))
+    secs = str(cfg["openssl_seconds"])
+    out = run(["openssl", "speed", "-seconds", secs, "ed25519"])
+    m = re.search(r"Ed25519\)\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)\s+([\d.]+)", out)
+    openssl_verify = float(m.group(2))
+    per_s = 1e9 / credential
+    return {
+        "credential_us": round(credential / 1000, 1),
+        "credentials_per_s": round(per_s),
+        "dalek_verify_us": round(raw / 1000, 1),
+        "dalek_verify_per_s": round(1e9 / raw),
+        "openssl_verify_per_s": round(openssl_verify),
+        "share_of_openssl": round(per_s / openssl_verify, 2),
+        "commands": [
+            "cargo bench -p eco --bench verify",
+            f"openssl speed -seconds {secs} ed25519",
+        ],
+    }
+
+
+def scale(cfg, workdir):
+    rows = []
+    source_db = None
+    for n in cfg["scale"]:
+        log(f"scale: ecoscout, {n} suppliers")
+        keep = os.path.join(workdir, f"scale-{n}.db")
+        r = crawl_once("ecoscout", n, workdir, sample=True, keep_db=keep)
+        r["suppliers"] = n
+        log(f"  {r['pages']} pages in {r['wall_s']} s, peak RSS {r['peak_rss_mb']} MB")
+        rows.append(r)
+        if source_db is None:
+            source_db = keep
+        else:
+            shutil.rmtree(keep, ignore_errors=True)
+    first, last = rows[0], rows[-1]
+    return {
+        "runs": rows,
+        "rss_growth": round(last["peak_rss_mb"] / first["peak_rss_mb"], 2),
+    }, source_db
+
+
+def dir_bytes(path):
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
+
+
+def export(cfg, workdir, source_db):
+    n = cfg["export"]
+    log(f"export: {n} stored suppliers to CSV")
+    big = os.path.join(workdir, "export.db")
+    run([FILL, source_db, big, str(n)])
+    size = dir_bytes(big)
+    out = os.path.join(workdir, "export.csv")
+    r = timed([BIN, "export", "--db", big, "-o", out])
+    with open(out, encoding="utf-8") as f:
+        rows = sum(1 for _ in f) - 1
+    shutil.rmtree(big, ignore_errors=True)
+    return {
+        "suppliers": n,
+        "rows": rows,
+        "seconds": r["wall_s"],
+        "peak_rss_mb": r["peak_rss_mb"],
+        "db_bytes": size,
+        "db_bytes_per_supplier": size // n,
+    }
+
+
+def machine():
+    def first(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "unknown"
+
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    import scrapy
+
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "cpu": model,
+        "kernel": platform.release(),
+        "rustc": first(["rustc", "-V"]),
+        "python": platform.python_version(),
+        "scrapy": scrapy.__version__,
+        "wrk": first(["wrk", "-v"]),
+        "openssl": first(["openssl", "version"]),
+    }
+
+
+def table(r):
+    c, m = r["crawl"], r["crawl"]["median"]
+    e, s = m["ecoscout"], m["scrapy"]
+    lines = [
+        f"Crawl of {c['suppliers']} suppliers (medians of {len(c['runs']['ecoscout'])} runs each)",
+        "",
+        "| | ecoscout | Scrapy | ratio |",
+        "|---|---:|---:|---:|",
+        f"| pages | {e['pages']:.0f} | {s['pages']:.0f} | |",
+        f"| wall time, s | {e['wall_s']} | {s['wall_s']} | |",
+        f"| pages per second | {e['pages_per_s']} | {s['pages_per_s']} | {c['ratios']['pages_per_s']}x |",
+        f"| CPU s per 1,000 pages | {e['cpu_s_per_1000_pages']} | {s['cpu_s_per_1000_pages']} | {c['ratios']['cpu_s_per_1000_pages']} |",
+        f"| peak RSS, MB | {e['peak_rss_mb']} | {s['peak_rss_mb']} | {c['ratios']['peak_rss']} |",
+        "",
+        "| limit and verification | |",
+        "|---|---:|",
+        f"| wrk, requests per second served ({r['limit']['distinct_pages']} pages) | {r['limit']['requests_per_s']} |",
+        f"| ecoscout pages per second, share of that | {r['limit']['ecoscout_share']} |",
+        f"| credentials verified per second, one core | {r['verification']['credentials_per_s']} |",
+        f"| ed25519-dalek verify_strict per second | {r['verification']['dalek_verify_per_s']} |",
+        f"| openssl speed ed25519, verify per second | {r['verification']['openssl_verify_per_s']} |",
+        f"| credentials per second, share of openssl | {r['verification']['share_of_openssl']} |",
+        "",
+        "| suppliers | pages | wall, s | pages per second | peak RSS, MB |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for row in r["scale"]["runs"]:
+        lines.append(
+            f"| {row['suppliers']} | {row['pages']} | {row['wall_s']} | {row['pages_per_s']} | {row['peak_rss_mb']} |"
+        )
+    x = r["export"]
+    lines += [
+        "",
+        f"Export of {x['suppliers']} stored suppliers to CSV: {x['seconds']} s; "
+        f"database {x['db_bytes'] / 1e6:.0f} MB, {x['db_bytes_per_supplier']} bytes per supplier.",
+        "",
+        "| goal | target | measured | met |",
+        "|---|---|---|---|",
+    ]
+    for g in r["goals"]:
+        lines.append(f"| {g['goal']} | {g['target']} | {g['measured']} | {'yes' if g['met'] else 'no'} |")
+    return "\n".join(lines)
+
+
+def goals(r):
+    c = r["crawl"]["ratios"]
+    return [
+        {"goal": "pages per second vs Scrapy", "target": ">= 5x",
+         "measured": f"{c['pages_per_s']}x", "met": c["pages_per_s"] >= 5},
+        {"goal": "peak RSS vs Scrapy", "target": "<= 1/3",
+         "measured": f"{c['peak_rss']}", "met": c["peak_rss"] <= 1 / 3},
+        {"goal": "share of the served limit", "target": ">= 0.5",
+         "measured": f"{r['limit']['ecoscout_share']}", "met": r["limit"]["ecoscout_share"] >= 0.5},
+        {"goal": "verification vs raw Ed25519 (openssl)", "target": ">= 0.5",
+         "measured": f"{r['verification']['share_of_openssl']}",
+         "met": r["verification"]["share_of_openssl"] >= 0.5},
+        {"goal": f"peak RSS at {r['scale']['runs'][-1]['suppliers']} vs {r['scale']['runs'][0]['suppliers']} suppliers",
+         "target": "<= 1.5x", "measured": f"{r['scale']['rss_growth']}x", "met": r["scale"]["rss_growth"] <= 1.5},
+    ]
+
+
+def main():
+    parser = argparse.ArgumentParser(description="ecoscout benchmarks")
+    parser.add_argument("--quick", action="store_true", help="smaller worlds, one pair of runs")
+    args = parser.parse_args()
+    cfg = QUICK if args.quick else FULL
+    started = time.time()
+    result = {
+        "date": datetime.date.today().isoformat(),
+        "mode": "quick" if args.quick else "full",
+        "machine": machine(),
+        "settings": {
+            "seed": SEED, "without": WITHOUT, "max_pages": MAX_PAGES, "max_depth": MAX_DEPTH,
+            "per_host_concurrency": PER_HOST, "global_concurrency": GLOBAL, "delay": 0,
+        },
+        "commands": {
+            "sim": f"ecoscout sim --suppliers N --seed {SEED} --out DIR --without {WITHOUT}",
+            "ecoscout": "ecoscout crawl -q --seeds DIR/seeds.csv --trust DIR/trust.toml --db DB "
+                        f"--resolve '*.test=127.0.0.1' --delay 0 --concurrency {GLOBAL} "
+                        f"--per-host-concurrency {PER_HOST} --max-pages {MAX_PAGES} --max-depth {MAX_DEPTH}",
+            "scrapy": "python bench/scrapy/supplier_spider.py --seeds DIR/seeds.csv --out pages.jsonl "
+                      f"--max-pages {MAX_PAGES} --max-depth {MAX_DEPTH} --concurrency {GLOBAL} "
+                      f"--per-host-concurrency {PER_HOST}",
+            "measure": "/usr/bin/time -v (wall, user+system CPU, maximum RSS); pages = requests the sim served",
+        },
+    }
+    with tempfile.TemporaryDirectory(prefix="ecoscout-bench-") as workdir:
+        result["crawl"] = crawl_comparison(cfg, workdir)
+        log("limit: wrk on the same pages")
+        result["limit"] = served_limit(cfg, workdir)
+        result["limit"]["ecoscout_share"] = round(
+            result["crawl"]["median"]["ecoscout"]["pages_per_s"] / result["limit"]["requests_per_s"], 2
+        )
+        result["verification"] = verification(cfg)
+        result["scale"], source_db = scale(cfg, workdir)
+        result["export"] = export(cfg, workdir, source_db)
+    result["goals"] = goals(result)
+    result["seconds"] = round(time.time() - started)
+    out_dir = os.path.join(ROOT, "bench", "results")
+    os.makedirs(out_dir, exist_ok=True)
+    stem = result["date"] + ("-quick" if args.quick else "")
+    with open(os.path.join(out_dir, stem + ".json"), "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+    text = table(result)
+    with open(os.path.join(out_dir, stem + ".md"), "w") as f:
+        f.write(text + "\n")
+    print(text)
+    log(f"done in {result['seconds']} s: bench/results/{stem}.json")
+
+
+if __name__ == "__main__":
+    main()

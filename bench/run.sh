@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Benchmarks ecoscout against Scrapy and against this machine's limits, and
+# writes bench/results/<date>[-quick].json and .md (see BENCHMARKS.md).
+#   bench/run.sh [--quick]
+# Installs what it needs: wrk, GNU time and openssl from the system's
+# packages when missing, Scrapy in a virtual environment (bench/scrapy/.venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+case "${1:-}" in
+    "" | --quick) ;;
+    *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
+esac
+
+missing=()
+command -v wrk > /dev/null || missing+=(wrk)
+[ -x /usr/bin/time ] || missing+=(time)
+command -v openssl > /dev/null || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq "${missing[@]}" > /dev/null
+fi
+
+venv=bench/scrapy/.venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q --upgrade -r bench/scrapy/requirements.txt
+
+cargo build --release --locked -p ecoscout
+cargo build --release --locked -p store --example fill
+
+exec "$venv/bin/python" bench/bench.py "$@"
