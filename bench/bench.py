@@ -29,8 +29,9 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "ecoscout")
-FILL = os.path.join(ROOT, "target", "release", "examples", "fill")
+TARGET = os.path.abspath(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"))
+BIN = os.path.join(TARGET, "release", "ecoscout")
+FILL = os.path.join(TARGET, "release", "examples", "fill")
 SPIDER_DIR = os.path.join(ROOT, "bench", "scrapy")
 SEED = 7
 # Caps shared by both crawlers.
@@ -298,7 +299,7 @@ def verification(cfg):
     run(["cargo", "bench", "--locked", "-p", "eco", "--bench", "verify", "--",
          "--noplot"] + cfg["criterion"], cwd=ROOT)
     found = {}
-    for path in glob.glob(os.path.join(ROOT, "target", "criterion", "verification", "*", "new", "estimates.json")):
+    for path in glob.glob(os.path.join(TARGET, "criterion", "verification", "*", "new", "estimates.json")):
         name = os.path.basename(os.path.dirname(os.path.dirname(path)))
         with open(path) as f:
             ns = json.load(f)["median"]["point_estimate"]
