@@ -260,18 +260,13 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
     let seeds_bytes = std::fs::read(&args.seeds)
         .with_context(|| format!("cannot read {}", args.seeds.display()))?;
     let digest = hex::encode(sha2::Sha256::digest(&seeds_bytes));
-    // Seeds are read twice from the file's bytes, never held parsed: once
-    // here to count them and report bad rows, then one at a time by the crawl.
     let file = args.seeds.display().to_string();
-    let mut suppliers = 0u64;
-    for row in SeedReader::new(seeds_bytes.as_slice(), &file)? {
-        match row {
-            Ok(_) => suppliers += 1,
-            Err(problem) => eprintln!("{file}:{}: skipped: {}", problem.line, problem.problem),
-        }
-    }
+    // Seeds are read twice from the file's bytes, never held parsed: once
+    // here to count them and report bad rows (a bad header stops us before
+    // the database is touched), then one at a time by the crawl.
+    let rows = SeedReader::new(seeds_bytes.as_slice(), &file)?;
     let db = Arc::new(args.db.open()?);
-    let (run, done) = if args.resume {
+    let previous = if args.resume {
         let Some(previous) = db
             .runs()?
             .into_iter()
@@ -290,11 +285,39 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
                 args.seeds.display()
             );
         }
-        let done = db.screened_domains(previous.id)?;
-        let run = db.reopen_run(previous.id)?;
-        (run, done)
+        Some(previous)
     } else {
-        let run = db.begin_run(store::Run {
+        None
+    };
+    let done = match &previous {
+        Some(previous) => db.screened_domains(previous.id)?,
+        None => HashSet::new(),
+    };
+    let is_done = move |seed: &Seed| {
+        !done.is_empty()
+            && done.contains(&crawler::urlnorm::site_of(&seed.website).unwrap_or_default())
+    };
+    let (mut suppliers, mut total) = (0u64, 0usize);
+    for row in rows {
+        match row {
+            Ok(seed) => {
+                suppliers += 1;
+                total += usize::from(!is_done(&seed));
+            }
+            Err(problem) => eprintln!("{file}:{}: skipped: {}", problem.line, problem.problem),
+        }
+    }
+    let run = match previous {
+        Some(previous) => {
+            let run = db.reopen_run(previous.id)?;
+            eprintln!(
+                "resuming run {}: {} suppliers done, {total} to go",
+                run.id,
+                suppliers as usize - total,
+            );
+            run
+        }
+        None => db.begin_run(store::Run {
             id: 0,
             started_at: chrono::Utc::now(),
             ended_at: None,
@@ -305,24 +328,8 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
             suppliers,
             screened: 0,
             with_errors: 0,
-        })?;
-        (run, HashSet::new())
+        })?,
     };
-    let is_done = move |seed: &Seed| {
-        !done.is_empty()
-            && done.contains(&crawler::urlnorm::site_of(&seed.website).unwrap_or_default())
-    };
-    let total = SeedReader::new(seeds_bytes.as_slice(), &file)?
-        .filter_map(Result::ok)
-        .filter(|s| !is_done(s))
-        .count();
-    if args.resume {
-        eprintln!(
-            "resuming run {}: {} suppliers done, {total} to go",
-            run.id,
-            suppliers as usize - total,
-        );
-    }
     let todo = SeedReader::new(std::io::Cursor::new(seeds_bytes), &file)?
         .filter_map(Result::ok)
         .filter(move |s| !is_done(s));
