@@ -95,6 +95,8 @@ struct HostState {
     last_used: Mutex<Instant>,
     /// Whether the host's last request failed through all its retries.
     failing: AtomicBool,
+    /// The host's registrable domain, worked out once rather than per request.
+    site: Option<String>,
 }
 
 /// Counters of what the fetcher did.
@@ -161,17 +163,15 @@ impl PoliteFetcher {
         }
     }
 
-    /// The HTTP fetcher for `url`: its site's own while the site is being
+    /// The HTTP fetcher for a host: its site's own while the site is being
     /// screened, the common one otherwise (authorities, other hosts).
-    fn http_for(&self, url: &Url) -> HttpFetcher {
+    fn http_for(&self, state: &HostState) -> HttpFetcher {
         let sites = self.sites.lock().unwrap_or_else(|p| p.into_inner());
-        if !sites.is_empty()
-            && let Some(site) = crate::urlnorm::site_of(url)
-            && let Some((http, _)) = sites.get(&site)
-        {
-            return http.clone();
-        }
-        self.http.clone()
+        state
+            .site
+            .as_ref()
+            .and_then(|site| sites.get(site))
+            .map_or_else(|| self.http.clone(), |(http, _)| http.clone())
     }
 
     /// Forgets the hosts of a finished site (their robots.txt above all)
@@ -252,6 +252,7 @@ impl PoliteFetcher {
                     robots: OnceCell::new(),
                     last_used: Mutex::new(Instant::now()),
                     failing: AtomicBool::new(false),
+                    site: crate::urlnorm::site_of(url),
                 })
             })
             .clone();
@@ -315,7 +316,7 @@ impl PoliteFetcher {
                 let _permits = self.slot(state).await;
                 self.stats.requests.fetch_add(1, Ordering::Relaxed);
                 let sent = Instant::now();
-                let result = self.http_for(&request.url).send_once(request).await;
+                let result = self.http_for(state).send_once(request).await;
                 (result, sent.elapsed())
             };
             let backoff = self.politeness.retry_backoff * 2u32.pow(attempt);
