@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import signal
 import statistics
@@ -175,11 +176,17 @@ def timed(cmd, cwd=None, sample=False):
     }
 
 
-def ecoscout_crawl(sim, db):
-    return [BIN, "crawl", "-q", "--seeds", sim.seeds, "--trust", sim.trust, "--db", db,
+def ecoscout_crawl(seeds, trust, db, binary=BIN):
+    return [binary, "crawl", "-q", "--seeds", seeds, "--trust", trust, "--db", db,
             "--resolve", "*.test=127.0.0.1", "--delay", "0",
             "--concurrency", str(GLOBAL), "--per-host-concurrency", str(PER_HOST),
             "--max-pages", str(MAX_PAGES), "--max-depth", str(MAX_DEPTH)]
+
+
+def scrapy_crawl(seeds, feed, python=sys.executable, script="supplier_spider.py"):
+    return [python, script, "--seeds", seeds, "--out", feed,
+            "--max-pages", str(MAX_PAGES), "--max-depth", str(MAX_DEPTH),
+            "--concurrency", str(GLOBAL), "--per-host-concurrency", str(PER_HOST)]
 
 
 def crawl_once(tool, suppliers, workdir, sample=False, keep_db=None):
@@ -189,17 +196,14 @@ def crawl_once(tool, suppliers, workdir, sample=False, keep_db=None):
         if tool == "ecoscout":
             db = keep_db or os.path.join(workdir, "crawl.db")
             shutil.rmtree(db, ignore_errors=True)
-            result = timed(ecoscout_crawl(sim, db), sample=sample)
+            result = timed(ecoscout_crawl(sim.seeds, sim.trust, db), sample=sample)
             if not keep_db:
                 shutil.rmtree(db, ignore_errors=True)
         else:
             feed = os.path.join(workdir, "scrapy-pages.jsonl")
             stats = os.path.join(workdir, "scrapy-stats.json")
             result = timed(
-                [sys.executable, "supplier_spider.py", "--seeds", sim.seeds, "--out", feed,
-                 "--stats", stats, "--max-pages", str(MAX_PAGES), "--max-depth", str(MAX_DEPTH),
-                 "--concurrency", str(GLOBAL), "--per-host-concurrency", str(PER_HOST)],
-                cwd=SPIDER_DIR, sample=sample,
+                scrapy_crawl(sim.seeds, feed) + ["--stats", stats], cwd=SPIDER_DIR, sample=sample
             )
             with open(stats) as f:
                 s = json.load(f)
@@ -478,12 +482,13 @@ def main():
         },
         "commands": {
             "sim": f"ecoscout sim --suppliers N --seed {SEED} --out DIR --without {WITHOUT}",
-            "ecoscout": "ecoscout crawl -q --seeds DIR/seeds.csv --trust DIR/trust.toml --db DB "
-                        f"--resolve '*.test=127.0.0.1' --delay 0 --concurrency {GLOBAL} "
-                        f"--per-host-concurrency {PER_HOST} --max-pages {MAX_PAGES} --max-depth {MAX_DEPTH}",
-            "scrapy": "python bench/scrapy/supplier_spider.py --seeds DIR/seeds.csv --out pages.jsonl "
-                      f"--max-pages {MAX_PAGES} --max-depth {MAX_DEPTH} --concurrency {GLOBAL} "
-                      f"--per-host-concurrency {PER_HOST}",
+            "ecoscout": shlex.join(
+                ecoscout_crawl("DIR/seeds.csv", "DIR/trust.toml", "DB", binary="ecoscout")
+            ),
+            "scrapy": shlex.join(scrapy_crawl(
+                "DIR/seeds.csv", "pages.jsonl", python="python",
+                script="bench/scrapy/supplier_spider.py",
+            )),
             "measure": "/usr/bin/time -v (wall, user+system CPU, maximum RSS); pages = requests the sim served",
         },
     }
