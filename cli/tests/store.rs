@@ -276,17 +276,7 @@ fn ctrl_c_stops_cleanly_and_resume_finishes_the_run() {
         runs.lines().nth(1).unwrap().contains("interrupted"),
         "{runs}"
     );
-    let mut args = crawl_args(&dir, &db);
-    args.push("--resume".into());
-    let out = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
-        .args(&args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::crawl_with(&dir, &db, &["--resume"]);
     assert_eq!(export(&db).len(), 30);
     let runs = String::from_utf8_lossy(&ecoscout(&["runs", "--db", &db]).stdout).into_owned();
     assert!(runs.lines().nth(1).unwrap().contains("complete"), "{runs}");

@@ -60,8 +60,14 @@ pub fn crawl_args(dir: &str, db: &str) -> Vec<String> {
 
 /// Crawls the world in `dir` into `db`; panics with its errors if it fails.
 pub fn crawl(dir: &str, db: &str) {
+    crawl_with(dir, db, &[]);
+}
+
+/// [`crawl`] with more flags (such as `--resume`).
+pub fn crawl_with(dir: &str, db: &str, more: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
         .args(crawl_args(dir, db))
+        .args(more)
         .output()
         .unwrap();
     assert!(
