@@ -19,6 +19,7 @@
 pub mod address;
 pub mod charset;
 pub mod crawl;
+pub mod document;
 pub mod extract;
 pub mod fetch;
 pub mod observation;

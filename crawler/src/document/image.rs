@@ -1,0 +1,128 @@
+//! Decoding a raster image to grey levels, within [`MAX_IMAGE_PIXELS`] and
+//! [`MAX_IMAGE_ALLOC`]: the header's dimensions are read first, and an
+//! image that claims too many pixels is refused before any pixel is
+//! decoded.
+
+use std::io::Cursor;
+
+use image::{GrayImage, ImageReader, Limits};
+
+use super::{DocumentError, MAX_IMAGE_ALLOC, MAX_IMAGE_PIXELS, contain};
+
+/// The decoder's limits: no side longer than the pixel budget allows, and
+/// no allocation above [`MAX_IMAGE_ALLOC`].
+fn limits() -> Limits {
+    let mut limits = Limits::default();
+    let side = u32::try_from(MAX_IMAGE_PIXELS).unwrap_or(u32::MAX);
+    limits.max_image_width = Some(side);
+    limits.max_image_height = Some(side);
+    limits.max_alloc = Some(MAX_IMAGE_ALLOC);
+    limits
+}
+
+fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, DocumentError> {
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| DocumentError::Image(e.to_string()))?;
+    reader.limits(limits());
+    Ok(reader)
+}
+
+/// The width and height an image's header claims, refused when their
+/// product exceeds [`MAX_IMAGE_PIXELS`].
+pub fn checked_dimensions(bytes: &[u8]) -> Result<(u32, u32), DocumentError> {
+    let (width, height) = contain("image", || {
+        reader(bytes)?
+            .into_dimensions()
+            .map_err(|e| DocumentError::Image(e.to_string()))
+    })?;
+    if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS {
+        return Err(DocumentError::TooManyPixels {
+            width: width.into(),
+            height: height.into(),
+            limit: MAX_IMAGE_PIXELS,
+        });
+    }
+    Ok((width, height))
+}
+
+/// Decodes `bytes` (PNG, JPEG, GIF, WebP, BMP or TIFF) to an 8-bit grey
+/// image, after [`checked_dimensions`].
+pub fn decode_gray(bytes: &[u8]) -> Result<GrayImage, DocumentError> {
+    checked_dimensions(bytes)?;
+    contain("image", || {
+        let image = reader(bytes)?
+            .decode()
+            .map_err(|e| DocumentError::Image(e.to_string()))?;
+        Ok(image.to_luma8())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A PNG whose header claims `width` × `height` pixels, with no data.
+    fn png_header(width: u32, height: u32) -> Vec<u8> {
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend(width.to_be_bytes());
+        ihdr.extend(height.to_be_bytes());
+        ihdr.extend([8, 0, 0, 0, 0]);
+        out.extend(13u32.to_be_bytes());
+        out.extend(&ihdr);
+        out.extend(crc32(&ihdr).to_be_bytes());
+        out
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn a_header_claiming_ten_billion_pixels_is_refused_undecoded() {
+        let bomb = png_header(100_000, 100_000);
+        assert!(matches!(
+            decode_gray(&bomb),
+            Err(DocumentError::TooManyPixels {
+                width: 100_000,
+                height: 100_000,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_small_image_decodes_to_grey() {
+        let mut png = Vec::new();
+        let image =
+            GrayImage::from_fn(4, 3, |x, _| image::Luma([if x % 2 == 0 { 0 } else { 255 }]));
+        image
+            .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+            .expect("encode");
+        let decoded = decode_gray(&png).expect("decodes");
+        assert_eq!(decoded.dimensions(), (4, 3));
+        assert_eq!(decoded.get_pixel(1, 0).0, [255]);
+    }
+
+    #[test]
+    fn a_truncated_image_is_an_error() {
+        let mut png = Vec::new();
+        GrayImage::new(64, 64)
+            .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+            .expect("encode");
+        png.truncate(png.len() / 2);
+        assert!(decode_gray(&png).is_err());
+    }
+}

@@ -1,0 +1,140 @@
+//! What a certificate document certifies, guessed from the words around it
+//! (file name, alt text, title, caption, a PDF's text, a QR payload), with
+//! the table in `data/certificate-kinds.toml`.
+
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexBuilder};
+use serde::Deserialize;
+
+const KINDS: &str = include_str!("../../data/certificate-kinds.toml");
+
+/// What a certificate document certifies.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DocumentKind {
+    /// The kind's id (`iso_9001`, `certificate_of_origin`, `other`).
+    pub id: String,
+    /// Its label in exports (`ISO 9001`, `Certificate of origin`, `Other`).
+    pub label: String,
+}
+
+impl DocumentKind {
+    /// The kind of a document nothing names.
+    pub fn other() -> DocumentKind {
+        DocumentKind {
+            id: "other".to_owned(),
+            label: "Other".to_owned(),
+        }
+    }
+
+    /// Whether it is a certificate of origin.
+    pub fn is_certificate_of_origin(&self) -> bool {
+        self.id == "certificate_of_origin"
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KindsFile {
+    kind: Vec<KindRow>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KindRow {
+    id: String,
+    label: String,
+    patterns: Vec<String>,
+}
+
+struct Rule {
+    kind: DocumentKind,
+    pattern: Regex,
+}
+
+static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
+    let file: KindsFile = toml::from_str(KINDS).expect("the built-in kinds table is valid");
+    file.kind
+        .into_iter()
+        .map(|row| Rule {
+            pattern: RegexBuilder::new(&row.patterns.join("|"))
+                .case_insensitive(true)
+                .build()
+                .expect("the built-in kinds table's patterns are valid"),
+            kind: DocumentKind {
+                id: row.id,
+                label: row.label,
+            },
+        })
+        .collect()
+});
+
+/// Evidence made comparable: separators of file names and slugs become
+/// spaces, so `ISO_9001-2015.jpg` reads as `ISO 9001 2015 jpg`.
+fn normalise(evidence: &str) -> String {
+    evidence
+        .chars()
+        .map(|c| {
+            if matches!(c, '_' | '-' | '.' | '/' | '+') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// The kind that `evidence` (file name, alt text, caption, text, ...)
+/// names first in the table's order, or [`DocumentKind::other`].
+pub fn guess_kind<'a>(evidence: impl IntoIterator<Item = &'a str>) -> DocumentKind {
+    let texts: Vec<String> = evidence.into_iter().map(normalise).collect();
+    RULES
+        .iter()
+        .find(|rule| texts.iter().any(|t| rule.pattern.is_match(t)))
+        .map(|rule| rule.kind.clone())
+        .unwrap_or_else(DocumentKind::other)
+}
+
+/// Every kind `evidence` names, in the table's order.
+pub fn kinds_named<'a>(evidence: impl IntoIterator<Item = &'a str>) -> Vec<DocumentKind> {
+    let texts: Vec<String> = evidence.into_iter().map(normalise).collect();
+    RULES
+        .iter()
+        .filter(|rule| texts.iter().any(|t| rule.pattern.is_match(t)))
+        .map(|rule| rule.kind.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(evidence: &[&str]) -> String {
+        guess_kind(evidence.iter().copied()).id
+    }
+
+    #[test]
+    fn names_in_file_names_alt_texts_and_captions() {
+        assert_eq!(id(&["ISO_9001-2015.jpg"]), "iso_9001");
+        assert_eq!(id(&["iso14001.png"]), "iso_14001");
+        assert_eq!(id(&["", "《质量管理体系认证证书》"]), "iso_9001");
+        assert_eq!(id(&["cert-3.jpg", "OHSAS 18001 certificate"]), "iso_45001");
+        assert_eq!(id(&["ce-certificate.pdf"]), "ce");
+        assert_eq!(id(&["RoHS test report"]), "rohs");
+        assert_eq!(id(&["营业执照.jpg"]), "business_licence");
+        assert_eq!(
+            id(&["Certificate of Origin Form E"]),
+            "certificate_of_origin"
+        );
+        assert_eq!(id(&["rcep-co-2026.pdf"]), "certificate_of_origin");
+        assert_eq!(id(&["Sertifikat Halal MUI"]), "halal");
+        assert_eq!(id(&["实用新型专利证书"]), "patent");
+    }
+
+    #[test]
+    fn words_inside_other_words_do_not_count() {
+        assert_eq!(id(&["price-list.jpg"]), "other");
+        assert_eq!(id(&["office.png"]), "other");
+        assert_eq!(id(&["IMG_20240101.jpg"]), "other");
+    }
+}
