@@ -62,16 +62,23 @@ pub fn decode_gray(bytes: &[u8]) -> Result<GrayImage, DocumentError> {
 mod tests {
     use super::*;
 
-    /// A PNG whose header claims `width` × `height` pixels, with no data.
+    /// A PNG whose header claims `width` × `height` pixels, followed by an
+    /// empty data chunk: a few dozen bytes that would decode to gigabytes.
     fn png_header(width: u32, height: u32) -> Vec<u8> {
         let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-        let mut ihdr = b"IHDR".to_vec();
-        ihdr.extend(width.to_be_bytes());
+        let mut chunk = |kind: &[u8], data: &[u8]| {
+            let mut body = kind.to_vec();
+            body.extend(data);
+            out.extend(u32::try_from(data.len()).expect("small").to_be_bytes());
+            out.extend(&body);
+            out.extend(crc32(&body).to_be_bytes());
+        };
+        let mut ihdr = width.to_be_bytes().to_vec();
         ihdr.extend(height.to_be_bytes());
         ihdr.extend([8, 0, 0, 0, 0]);
-        out.extend(13u32.to_be_bytes());
-        out.extend(&ihdr);
-        out.extend(crc32(&ihdr).to_be_bytes());
+        chunk(b"IHDR", &ihdr);
+        chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+        chunk(b"IEND", &[]);
         out
     }
 
