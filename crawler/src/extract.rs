@@ -354,15 +354,6 @@ fn number_field(form: &Form, vocab: &Vocabulary) -> Option<String> {
     }
 }
 
-/// Whether a page is a Certifications page: it offers entries, or its
-/// heading names one, or its title does and a link named it so.
-pub fn is_cert_page(page: &PageFacts, findings: &Findings, reached_by_name: bool) -> bool {
-    let vocab = Vocabulary::get();
-    findings.has_entries()
-        || vocab.matches(WordList::Certification, &page.h1)
-        || (reached_by_name && vocab.matches(WordList::Certification, &page.title))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,6 +425,6 @@ mod tests {
         assert_eq!(f.structured_numbers, ["RCEP-CN-2026-0000123"]);
         assert_eq!(f.text_numbers, ["RCEP-CN-2026-0000456"]);
         assert_eq!(f.credentials.len(), 2);
-        assert!(is_cert_page(&page, &f, false));
+        assert!(f.has_entries());
     }
 }

@@ -18,6 +18,7 @@
 
 pub mod address;
 pub mod charset;
+pub mod classify;
 pub mod crawl;
 pub mod document;
 pub mod extract;

@@ -129,6 +129,10 @@ pub struct Observation {
     /// the only way to it was a sitemap).
     #[serde(default)]
     pub cert_page_linked: bool,
+    /// Why each of `cert_pages` was judged a Certifications page: the
+    /// classifier's score and the features that fired, in the same order.
+    #[serde(default)]
+    pub cert_page_evidence: Vec<crate::classify::PageClass>,
 }
 
 impl Observation {
@@ -152,6 +156,7 @@ impl Observation {
             certificates: Vec::new(),
             errors: Vec::new(),
             cert_page_linked: false,
+            cert_page_evidence: Vec::new(),
         }
     }
 }

@@ -13,6 +13,12 @@ use url::Url;
 pub const MAX_HTML_DEPTH: usize = 512;
 /// Most links read from one page.
 pub const MAX_LINKS_PER_PAGE: usize = 2000;
+/// Most images read from one page.
+pub const MAX_IMAGES_PER_PAGE: usize = 500;
+/// Most headings read from one page.
+const MAX_HEADINGS: usize = 200;
+/// Longest heading, caption or alt text kept, in characters.
+const MAX_LABEL_CHARS: usize = 200;
 /// Longest text block kept for number extraction.
 const MAX_BLOCK_CHARS: usize = 600;
 
@@ -46,6 +52,31 @@ pub struct Form {
     pub text: String,
 }
 
+/// A heading of a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    /// 1 for `h1` to 3 for `h3`.
+    pub level: u8,
+    /// Its text.
+    pub text: String,
+}
+
+/// An image on a page: a certificate scan, a logo, a banner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageImage {
+    /// The image's real source: a lazy loader's `data-original` or
+    /// `data-src`, else the largest `srcset` candidate, else `src`.
+    pub url: Url,
+    /// Its `alt` text.
+    pub alt: String,
+    /// Its `title`.
+    pub title: String,
+    /// The caption of its `figure`, when it has one.
+    pub caption: String,
+    /// Where a link around it points, when it is inside one.
+    pub link: Option<Url>,
+}
+
 /// What a page says, as far as screening needs it.
 #[derive(Debug, Clone, Default)]
 pub struct PageFacts {
@@ -55,6 +86,14 @@ pub struct PageFacts {
     pub title: String,
     /// Text of `h1` elements.
     pub h1: String,
+    /// `h1` to `h3` headings, in document order.
+    pub headings: Vec<Heading>,
+    /// Images (`img`, with lazy-loading attributes read).
+    pub images: Vec<PageImage>,
+    /// Whether the page presents itself as an article (a news item or
+    /// blog post): `og:type` article, an `article:published_time`, or one
+    /// `<article>` element holding the page's `h1`.
+    pub is_article: bool,
     /// Links (`a[href]`, `area[href]`).
     pub links: Vec<Link>,
     /// `<link rel="service-desc">` targets.
@@ -90,6 +129,11 @@ selector!(
     "tr, li, p, dd, dt, td, h2, h3, h4, caption, figcaption"
 );
 selector!(IMG, "img[alt]");
+selector!(HEADINGS, "h1, h2, h3");
+selector!(IMAGES, "img");
+selector!(META, "meta[property], meta[name]");
+selector!(ARTICLE_H1, "article h1");
+selector!(FIGCAPTION, "figcaption");
 
 fn text_of(element: ElementRef<'_>) -> String {
     element
@@ -229,6 +273,21 @@ pub fn read_page(url: &Url, html: &str) -> PageFacts {
             None => facts.bad_jsonld += 1,
         }
     }
+    facts.headings = doc
+        .select(&HEADINGS)
+        .take(MAX_HEADINGS)
+        .map(|h| Heading {
+            level: h.value().name().as_bytes()[1] - b'0',
+            text: text_of(h).chars().take(MAX_LABEL_CHARS).collect(),
+        })
+        .filter(|h| !h.text.is_empty())
+        .collect();
+    facts.images = doc
+        .select(&IMAGES)
+        .take(MAX_IMAGES_PER_PAGE)
+        .filter_map(|img| read_image(img, &resolve))
+        .collect();
+    facts.is_article = is_article(&doc);
     let labels: HashMap<String, String> = doc
         .select(&LABELS)
         .filter_map(|l| Some((l.value().attr("for")?.to_owned(), text_of(l))))
@@ -243,6 +302,123 @@ pub fn read_page(url: &Url, html: &str) -> PageFacts {
         }
     }
     facts
+}
+
+fn attr_text(element: ElementRef<'_>, name: &str) -> String {
+    element
+        .value()
+        .attr(name)
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(MAX_LABEL_CHARS)
+        .collect()
+}
+
+/// The URL of the widest candidate of a `srcset`.
+fn widest_in_srcset(srcset: &str) -> Option<&str> {
+    srcset
+        .split(',')
+        .filter_map(|candidate| {
+            let mut parts = candidate.split_whitespace();
+            let url = parts.next()?;
+            let width = parts
+                .next()
+                .and_then(|d| d.trim_end_matches(['w', 'x']).parse::<f64>().ok())
+                .unwrap_or(1.0);
+            Some((url, width))
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(url, _)| url)
+}
+
+/// An image's real source and labels; `None` when it has no usable source
+/// (an inline `data:` placeholder and nothing else).
+fn read_image(img: ElementRef<'_>, resolve: &impl Fn(&str) -> Option<Url>) -> Option<PageImage> {
+    let e = img.value();
+    let usable = |v: &&str| !v.trim().is_empty() && !v.trim_start().starts_with("data:");
+    let source = [
+        "data-original",
+        "data-src",
+        "data-lazy-src",
+        "data-lazy",
+        "data-url",
+    ]
+    .iter()
+    .find_map(|name| e.attr(name).filter(usable))
+    .or_else(|| {
+        ["data-srcset", "srcset"]
+            .iter()
+            .find_map(|name| e.attr(name).and_then(widest_in_srcset).filter(usable))
+    })
+    .or_else(|| e.attr("src").filter(usable))?;
+    let url = resolve(source)?;
+    let ancestors = || img.ancestors().filter_map(ElementRef::wrap);
+    let caption = ancestors()
+        .take(4)
+        .find(|a| a.value().name() == "figure")
+        .and_then(|figure| figure.select(&FIGCAPTION).next())
+        .map(|c| text_of(c).chars().take(MAX_LABEL_CHARS).collect())
+        .unwrap_or_default();
+    let link = ancestors()
+        .take(6)
+        .find(|a| a.value().name() == "a")
+        .and_then(|a| a.value().attr("href"))
+        .and_then(resolve);
+    Some(PageImage {
+        url,
+        alt: attr_text(img, "alt"),
+        title: attr_text(img, "title"),
+        caption,
+        link,
+    })
+}
+
+/// Whether the page presents itself as an article.
+fn is_article(doc: &Html) -> bool {
+    let meta_says = doc.select(&META).any(|m| {
+        let e = m.value();
+        let key = e
+            .attr("property")
+            .or_else(|| e.attr("name"))
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let content = e
+            .attr("content")
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        (key == "og:type" && content == "article") || key == "article:published_time"
+    });
+    meta_says || doc.select(&ARTICLE_H1).next().is_some() || h1_is_dated(doc)
+}
+
+/// A publication date: `10 Januari 2024`, `March 3, 2024`, `2024-03-10`,
+/// `10.03.2024`, `2024年3月10日`.
+static PUBLICATION_DATE: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"\b\d{1,2}[./-]\d{1,2}[./-]\d{4}\b|\b\d{4}[./-]\d{1,2}[./-]\d{1,2}\b|\b\d{1,2}\.?\s+\p{L}{3,12}\.?,?\s+\d{4}\b|\b\p{L}{3,12}\.?\s+\d{1,2},?\s+\d{4}\b|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日",
+    )
+    .expect("a constant regex")
+});
+
+/// Whether the element right before or after the first `h1` is a short
+/// line holding a date: how news items and blog posts show when they were
+/// published.
+fn h1_is_dated(doc: &Html) -> bool {
+    const MAX_DATE_LINE_CHARS: usize = 100;
+    let Some(h1) = doc.select(&H1).next() else {
+        return false;
+    };
+    let near = h1
+        .next_siblings()
+        .filter_map(ElementRef::wrap)
+        .take(2)
+        .chain(h1.prev_siblings().filter_map(ElementRef::wrap).take(1));
+    near.map(text_of)
+        .any(|t| t.chars().count() <= MAX_DATE_LINE_CHARS && PUBLICATION_DATE.is_match(&t))
 }
 
 fn parse_jsonld(raw: &str) -> Option<Value> {

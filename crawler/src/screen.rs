@@ -14,17 +14,21 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::charset::decode_html;
-use crate::extract::{ApiEndpoint, FormEndpoint, findings, is_cert_page};
+use crate::classify::{
+    LinkContext, MAX_LINK_TEXTS, PRIORITY_NAMED, PRIORITY_VERIFY, PageWeights, classify,
+    link_naming_text, link_priority,
+};
+use crate::extract::{ApiEndpoint, Findings, FormEndpoint, findings};
 use crate::fetch::HttpRequest;
 use crate::observation::{Entry, EntryKind, NegativeControl, Observation, Probe};
 use crate::openapi;
-use crate::page::{MAX_HTML_DEPTH, nesting_depth, read_page};
+use crate::page::{Link, MAX_HTML_DEPTH, nesting_depth, read_page};
 use crate::polite::{NetError, PoliteFetcher};
 use crate::probe::{Answer, Endpoint, ask, negative_control, negative_control_number};
 use crate::seeds::Seed;
 use crate::sitemap;
 use crate::urlnorm::{in_site, is_non_page, normalize, visit_key};
-use crate::vocab::{AnswerStatus, Vocabulary, WordList, builtin_portals};
+use crate::vocab::{AnswerStatus, Vocabulary, builtin_portals};
 
 /// Default page cap per site.
 pub const DEFAULT_MAX_PAGES: u32 = 50;
@@ -44,10 +48,6 @@ pub const MAX_OPENAPI_DOCUMENTS: usize = 2;
 pub const MAX_SITEMAP_FETCHES: usize = 6;
 /// Errors kept per site at most (more are counted in the last one).
 pub const MAX_ERRORS: usize = 40;
-/// Link score of a link named like a Certifications page.
-const NAMED: u32 = 100;
-/// Link score of a link that speaks of verifying or of origin.
-const VERIFY: u32 = 60;
 
 /// Limits of one screening.
 #[derive(Debug, Clone)]
@@ -114,6 +114,96 @@ struct SiteFindings {
     credentials: Vec<Url>,
     structured_numbers: Vec<String>,
     text_numbers: Vec<String>,
+}
+
+impl SiteFindings {
+    /// Adds what one page offers.
+    fn absorb(&mut self, f: Findings) {
+        self.entries.extend(f.entries);
+        f.apis
+            .into_iter()
+            .for_each(|a| push_unique(&mut self.apis, a));
+        f.forms
+            .into_iter()
+            .for_each(|x| push_unique(&mut self.forms, x));
+        f.credentials
+            .into_iter()
+            .for_each(|u| push_unique(&mut self.credentials, u));
+        f.structured_numbers
+            .into_iter()
+            .for_each(|n| push_unique(&mut self.structured_numbers, n));
+        f.text_numbers
+            .into_iter()
+            .for_each(|n| push_unique(&mut self.text_numbers, n));
+    }
+}
+
+/// The pages still to visit, best first, and what the links to them said.
+#[derive(Default)]
+struct Frontier {
+    queue: BinaryHeap<Queued>,
+    /// The best score each URL was queued with: a URL seen again under a
+    /// better name (a sitemap entry, then a named menu link) is queued again.
+    best: HashMap<String, u32>,
+    seq: u64,
+    /// Naming texts of the links seen to each URL (at most
+    /// `MAX_LINK_TEXTS` each).
+    link_texts: HashMap<String, Vec<String>>,
+}
+
+impl Frontier {
+    fn push(&mut self, url: Url, score: u32, depth: u32, named: bool, from_sitemap: bool) {
+        let url = normalize(&url);
+        let key = visit_key(&url);
+        if self.best.get(&key).is_none_or(|best| score > *best) {
+            self.best.insert(key, score);
+            self.seq += 1;
+            self.queue.push(Queued {
+                score,
+                depth,
+                seq: self.seq,
+                url,
+                named,
+                from_sitemap,
+            });
+        }
+    }
+
+    fn pop(&mut self) -> Option<Queued> {
+        self.queue.pop()
+    }
+
+    fn note_link_text(&mut self, url: &Url, text: String) {
+        let texts = self
+            .link_texts
+            .entry(visit_key(&normalize(url)))
+            .or_default();
+        if texts.len() < MAX_LINK_TEXTS && !texts.contains(&text) {
+            texts.push(text);
+        }
+    }
+
+    fn link_texts(&self, url: &Url) -> Vec<String> {
+        self.link_texts
+            .get(&visit_key(&normalize(url)))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// Queues a page's same-site links, in the order [`link_priority`] gives,
+/// and notes the texts of those that name a Certifications page.
+fn follow_links(frontier: &mut Frontier, links: &[Link], depth: u32, site: &str) {
+    for link in links {
+        if !in_site(&link.url, site) || is_non_page(&link.url) {
+            continue;
+        }
+        if let Some(text) = link_naming_text(link) {
+            frontier.note_link_text(&link.url, text);
+        }
+        let (score, named) = link_priority(link);
+        frontier.push(link.url.clone(), score, depth, named, false);
+    }
 }
 
 fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
@@ -308,53 +398,22 @@ impl Run<'_> {
     async fn discover(&mut self, start: &Url, site: &str, found: &mut SiteFindings) {
         let vocab = Vocabulary::get();
         let config = self.screener.config.clone();
-        let mut queue = BinaryHeap::new();
-        let mut seq = 0u64;
-        // The best score each URL was queued with: a URL seen again under a
-        // better name (a sitemap entry, then a named menu link) is queued again.
-        let mut queued: HashMap<String, u32> = HashMap::new();
-        let mut enqueue = |queue: &mut BinaryHeap<Queued>,
-                           url: Url,
-                           score: u32,
-                           depth: u32,
-                           named: bool,
-                           from_sitemap: bool| {
-            let url = normalize(&url);
-            let key = visit_key(&url);
-            if queued.get(&key).is_none_or(|best| score > *best) {
-                queued.insert(key, score);
-                seq += 1;
-                queue.push(Queued {
-                    score,
-                    depth,
-                    seq,
-                    url,
-                    named,
-                    from_sitemap,
-                });
-            }
-        };
-        enqueue(&mut queue, start.clone(), u32::MAX, 0, false, false);
+        let mut frontier = Frontier::default();
+        frontier.push(start.clone(), u32::MAX, 0, false, false);
         for url in self.sitemap_urls(start, site).await {
             let named = vocab.slug_matches(&format!(
                 "{}?{}",
                 url.path(),
                 url.query().unwrap_or_default()
             ));
-            enqueue(
-                &mut queue,
-                url,
-                if named { NAMED } else { 1 },
-                1,
-                named,
-                true,
-            );
+            let score = if named { PRIORITY_NAMED } else { 1 };
+            frontier.push(url, score, 1, named, true);
         }
         let mut visited: HashSet<String> = HashSet::new();
         // Pages some fetched page links to (a page known only from a sitemap
         // is harder for a buyer to find).
         let mut linked: HashSet<String> = HashSet::new();
-        while let Some(item) = queue.pop() {
+        while let Some(item) = frontier.pop() {
             if self.obs.pages_fetched >= config.max_pages {
                 break;
             }
@@ -367,7 +426,7 @@ impl Run<'_> {
                 .iter()
                 .filter_map(|u| Url::parse(u).ok())
                 .any(|u| linked.contains(&visit_key(&u)));
-            if linked_cert_page && item.score < VERIFY {
+            if linked_cert_page && item.score < PRIORITY_VERIFY {
                 break;
             }
             if Instant::now() >= self.deadline {
@@ -380,71 +439,10 @@ impl Run<'_> {
             if !visited.insert(visit_key(&item.url)) {
                 continue;
             }
-            let what = if item.depth == 0 {
-                "start page".to_owned()
-            } else {
-                item.url.to_string()
+            let Some((page_url, text)) = self.fetch_page(&item, site, &mut visited).await else {
+                continue;
             };
-            let response = match self
-                .fetch(HttpRequest::get(
-                    item.url.clone(),
-                    "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
-                ))
-                .await
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    self.net_error(&what, e);
-                    continue;
-                }
-            };
-            self.obs.pages_fetched += 1;
-            visited.insert(visit_key(&response.url));
-            if !in_site(&response.url, site) {
-                self.error(format!(
-                    "{what}: redirected off the site to {}",
-                    response.url
-                ));
-                continue;
-            }
-            if response.status != 200 {
-                if item.depth == 0 || item.named {
-                    self.error(format!("{what}: HTTP {}", response.status));
-                }
-                continue;
-            }
-            let declared = response
-                .content_type
-                .as_deref()
-                .unwrap_or("text/html")
-                .to_ascii_lowercase();
-            if !(declared.contains("html")
-                || declared.starts_with("text/plain")
-                || declared.is_empty())
-            {
-                continue;
-            }
-            if is_binary(&response.body) {
-                self.error(format!(
-                    "{what}: the body is not HTML although served as {declared}"
-                ));
-                continue;
-            }
-            let decoded = decode_html(&response.body, response.content_type.as_deref());
-            if decoded.had_errors {
-                self.error(format!(
-                    "{what}: bytes that are not valid {}; read with replacement characters",
-                    decoded.encoding.name()
-                ));
-            }
-            if nesting_depth(&decoded.text) > MAX_HTML_DEPTH {
-                self.error(format!(
-                    "{what}: HTML nested deeper than {MAX_HTML_DEPTH} levels; not read"
-                ));
-                continue;
-            }
-            let page_url = response.url.clone();
-            let facts = read_page(&page_url, &decoded.text);
+            let facts = read_page(&page_url, &text);
             let f = findings(&facts, &self.screener.portals);
             if facts.bad_jsonld > 0 {
                 self.error(format!(
@@ -452,56 +450,26 @@ impl Run<'_> {
                     facts.bad_jsonld
                 ));
             }
-            if is_cert_page(&facts, &f, item.named) {
+            let context = LinkContext {
+                link_texts: frontier.link_texts(&item.url),
+                start_page: item.depth == 0,
+            };
+            let class = classify(&page_url, &facts, &f, &context, PageWeights::get());
+            if class.is_cert_page {
                 if !item.from_sitemap {
                     linked.insert(visit_key(&page_url));
                 }
-                push_unique(&mut self.obs.cert_pages, page_url.to_string());
+                if !self.obs.cert_pages.contains(&class.url) {
+                    self.obs.cert_pages.push(class.url.clone());
+                    self.obs.cert_page_evidence.push(class);
+                }
             }
-            found.entries.extend(f.entries);
-            f.apis
-                .into_iter()
-                .for_each(|a| push_unique(&mut found.apis, a));
-            f.forms
-                .into_iter()
-                .for_each(|x| push_unique(&mut found.forms, x));
-            f.credentials
-                .into_iter()
-                .for_each(|u| push_unique(&mut found.credentials, u));
-            f.structured_numbers
-                .into_iter()
-                .for_each(|n| push_unique(&mut found.structured_numbers, n));
-            f.text_numbers
-                .into_iter()
-                .for_each(|n| push_unique(&mut found.text_numbers, n));
+            found.absorb(f);
             for link in &facts.links {
                 linked.insert(visit_key(&link.url));
             }
-            if item.depth >= config.max_depth {
-                continue;
-            }
-            for link in facts.links {
-                if !in_site(&link.url, site) || is_non_page(&link.url) {
-                    continue;
-                }
-                let path = format!(
-                    "{}?{}",
-                    link.url.path(),
-                    link.url.query().unwrap_or_default()
-                );
-                let words = format!("{} {}", link.text, link.title);
-                let named =
-                    vocab.matches(WordList::Certification, &words) || vocab.slug_matches(&path);
-                let score = if named {
-                    NAMED
-                } else if vocab.matches(WordList::Verify, &words)
-                    || vocab.matches(WordList::Origin, &words)
-                {
-                    VERIFY
-                } else {
-                    10
-                };
-                enqueue(&mut queue, link.url, score, item.depth + 1, named, false);
+            if item.depth < config.max_depth {
+                follow_links(&mut frontier, &facts.links, item.depth + 1, site);
             }
         }
         self.obs.cert_page_linked = self
@@ -510,6 +478,79 @@ impl Run<'_> {
             .iter()
             .filter_map(|u| Url::parse(u).ok())
             .any(|u| linked.contains(&visit_key(&u)));
+    }
+
+    /// Fetches a queued page and passes it through the gates (status,
+    /// content type, binary body, charset, nesting): its final URL and text,
+    /// or `None` with the reason recorded when it is not a page to read.
+    async fn fetch_page(
+        &mut self,
+        item: &Queued,
+        site: &str,
+        visited: &mut HashSet<String>,
+    ) -> Option<(Url, String)> {
+        let what = if item.depth == 0 {
+            "start page".to_owned()
+        } else {
+            item.url.to_string()
+        };
+        let response = match self
+            .fetch(HttpRequest::get(
+                item.url.clone(),
+                "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+            ))
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                self.net_error(&what, e);
+                return None;
+            }
+        };
+        self.obs.pages_fetched += 1;
+        visited.insert(visit_key(&response.url));
+        if !in_site(&response.url, site) {
+            self.error(format!(
+                "{what}: redirected off the site to {}",
+                response.url
+            ));
+            return None;
+        }
+        if response.status != 200 {
+            if item.depth == 0 || item.named {
+                self.error(format!("{what}: HTTP {}", response.status));
+            }
+            return None;
+        }
+        let declared = response
+            .content_type
+            .as_deref()
+            .unwrap_or("text/html")
+            .to_ascii_lowercase();
+        if !(declared.contains("html") || declared.starts_with("text/plain") || declared.is_empty())
+        {
+            return None;
+        }
+        if is_binary(&response.body) {
+            self.error(format!(
+                "{what}: the body is not HTML although served as {declared}"
+            ));
+            return None;
+        }
+        let decoded = decode_html(&response.body, response.content_type.as_deref());
+        if decoded.had_errors {
+            self.error(format!(
+                "{what}: bytes that are not valid {}; read with replacement characters",
+                decoded.encoding.name()
+            ));
+        }
+        if nesting_depth(&decoded.text) > MAX_HTML_DEPTH {
+            self.error(format!(
+                "{what}: HTML nested deeper than {MAX_HTML_DEPTH} levels; not read"
+            ));
+            return None;
+        }
+        Some((response.url, decoded.text))
     }
 
     async fn download(&mut self, url: &Url, site: &str) -> Option<CertificateReport> {

@@ -12,8 +12,8 @@ const VOCABULARY: &str = include_str!("../data/vocabulary.toml");
 const PORTALS: &str = include_str!("../data/rcep-portals.toml");
 
 /// The word lists of one language, as written in the data file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 struct LanguageFile {
     certification: Vec<String>,
     origin: Vec<String>,
@@ -23,6 +23,9 @@ struct LanguageFile {
     expired: Vec<String>,
     not_found: Vec<String>,
     slugs: Vec<String>,
+    /// Word beginnings that name certification in any inflection
+    /// (`certif` for certificate, certificazioni, certificados).
+    stems: Vec<String>,
     verify: Vec<String>,
 }
 
@@ -90,13 +93,28 @@ struct Term {
     text: String,
     /// Latin-script terms match whole words only.
     whole_word: bool,
+    /// A stem: it must start a word, and may end anywhere.
+    stem: bool,
 }
 
 impl Term {
     fn new(word: &str) -> Term {
         let text = normalize(word);
-        let whole_word = text.chars().all(|c| c.is_ascii() || is_latin(c));
-        Term { text, whole_word }
+        let whole_word = text
+            .chars()
+            .all(|c| c.is_ascii() || is_latin(c) || is_cyrillic(c));
+        Term {
+            text,
+            whole_word,
+            stem: false,
+        }
+    }
+
+    fn stem(word: &str) -> Term {
+        Term {
+            stem: true,
+            ..Term::new(word)
+        }
     }
 }
 
@@ -126,7 +144,8 @@ impl TermSet {
             }
             let before = haystack[..at].chars().next_back();
             let after = haystack[end..].chars().next();
-            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+            !before.is_some_and(char::is_alphanumeric)
+                && (term.stem || !after.is_some_and(char::is_alphanumeric))
         })
     }
 
@@ -149,6 +168,10 @@ impl TermSet {
                     .map(|t| (t, m.start(), m.end()))
             })
     }
+}
+
+fn is_cyrillic(c: char) -> bool {
+    matches!(c, '\u{0400}'..='\u{052F}')
 }
 
 fn is_latin(c: char) -> bool {
@@ -199,6 +222,8 @@ static SHARED: LazyLock<Vocabulary> = LazyLock::new(|| {
     for lang in languages.values() {
         v.certification
             .extend(lang.certification.iter().map(|w| Term::new(w)));
+        v.certification
+            .extend(lang.stems.iter().map(|w| Term::stem(w)));
         v.origin.extend(lang.origin.iter().map(|w| Term::new(w)));
         v.number_field
             .extend(lang.number_field.iter().map(|w| Term::new(w)));
@@ -257,6 +282,11 @@ impl Vocabulary {
             .any(|segment| {
                 self.slugs.terms.iter().any(|t| t.text == segment)
                     || self.certification.part_found_in(segment)
+                    || self
+                        .certification
+                        .terms
+                        .iter()
+                        .any(|t| t.stem && segment.split('-').any(|part| part.starts_with(&t.text)))
                     || self
                         .slugs
                         .terms
@@ -366,6 +396,12 @@ mod tests {
             "取得認証",
             "인증현황",
             "Qualifications",
+            "Certificazioni",
+            "Zertifizierungen",
+            "Certyfikaty spawalnicze",
+            "Сертификаты",
+            "Sertifikalarımız",
+            "相关荣誉 our honor",
         ] {
             assert!(v.matches(WordList::Certification, label), "{label}");
         }
@@ -376,7 +412,8 @@ mod tests {
             "Giới thiệu",
             "Tentang Kami",
             "Contact",
-            "certificationless",
+            "uncertified",
+            "decertify",
         ] {
             assert!(!v.matches(WordList::Certification, other), "{other}");
         }

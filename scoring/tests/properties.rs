@@ -146,6 +146,7 @@ fn observation() -> impl Strategy<Value = Observation> {
                 certificates,
                 errors: Vec::new(),
                 cert_page_linked: linked,
+                cert_page_evidence: Vec::new(),
             }
         })
 }
@@ -224,6 +225,7 @@ fn the_model_scores_a_complete_supplier_100() {
         certificates: vec![report(1, checks)],
         errors: Vec::new(),
         cert_page_linked: true,
+        cert_page_evidence: Vec::new(),
     };
     let r = score(&o, &Weights::default());
     assert_eq!(r.score, 100, "{:?}", r.explanations);
