@@ -14,7 +14,9 @@ use crawler::fetch::default_user_agent;
 use crawler::polite::{
     DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_CONCURRENCY, PoliteFetcher, Politeness,
 };
-use crawler::screen::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES, ScreenConfig, Screener};
+use crawler::screen::{
+    DEFAULT_MAX_DEPTH, DEFAULT_MAX_DOCUMENTS, DEFAULT_MAX_PAGES, ScreenConfig, Screener,
+};
 use crawler::seeds::{Seed, SeedReader};
 use crawler::{FetchPolicy, HttpFetcher, ResolveRule};
 use eco::TrustList;
@@ -94,6 +96,10 @@ pub struct NetArgs {
     /// Link depth from the start page at most.
     #[arg(long, default_value_t = DEFAULT_MAX_DEPTH)]
     pub max_depth: u32,
+    /// Certificate documents (scans, PDFs) fetched and read per site at
+    /// most, on any host; 0 reads none.
+    #[arg(long, default_value_t = DEFAULT_MAX_DOCUMENTS)]
+    pub max_documents: usize,
     /// Wall-clock time one site may take (`180s`).
     #[arg(long, default_value = "180s", value_parser = parse_duration)]
     pub site_budget: Duration,
@@ -145,6 +151,7 @@ impl NetArgs {
                 max_pages: self.max_pages,
                 max_depth: self.max_depth,
                 site_budget: self.site_budget,
+                max_documents: self.max_documents,
             },
         ))
     }
@@ -232,6 +239,7 @@ fn settings(args: &CrawlArgs) -> Vec<String> {
         format!("max_body={}", n.max_body),
         format!("max_pages={}", n.max_pages),
         format!("max_depth={}", n.max_depth),
+        format!("max_documents={}", n.max_documents),
         format!("site_budget_ms={}", n.site_budget.as_millis()),
         format!("user_agent={}", n.user_agent),
         format!("trust={}", args.trust.display()),

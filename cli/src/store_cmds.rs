@@ -119,6 +119,63 @@ pub struct ShowArgs {
     run: RunSelect,
 }
 
+/// Why each Certifications page was judged one: score and signals.
+fn write_cert_pages(
+    out: &mut impl std::io::Write,
+    o: &crawler::observation::Observation,
+) -> Result<()> {
+    if o.cert_page_evidence.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\ncertifications pages")?;
+    for page in &o.cert_page_evidence {
+        writeln!(out, "  {}  score {}", page.url, page.score)?;
+        for s in &page.signals {
+            writeln!(
+                out,
+                "    {:+4} {}  {}",
+                s.points,
+                s.feature.as_str(),
+                s.evidence
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The certificate documents: kind, format, QR codes and numbers.
+fn write_documents(
+    out: &mut impl std::io::Write,
+    o: &crawler::observation::Observation,
+) -> Result<()> {
+    if o.documents.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\ndocuments")?;
+    for d in &o.documents {
+        writeln!(
+            out,
+            "  {}  {}  {}",
+            d.kind_label,
+            d.format.as_deref().unwrap_or("-"),
+            d.url
+        )?;
+        if !d.evidence.is_empty() {
+            writeln!(out, "    named by {}", d.evidence)?;
+        }
+        for q in &d.qr_codes {
+            writeln!(out, "    QR {}  {}", q.leads_to.as_str(), q.payload)?;
+        }
+        if !d.certificate_numbers.is_empty() {
+            writeln!(out, "    numbers {}", d.certificate_numbers.join(" "))?;
+        }
+        if let Some(e) = &d.error {
+            writeln!(out, "    error: {e}")?;
+        }
+    }
+    Ok(())
+}
+
 /// `ecoscout show`.
 pub fn show(args: ShowArgs) -> ExitCode {
     finish("show", show_inner(args))
@@ -167,6 +224,8 @@ fn show_inner(args: ShowArgs) -> Result<()> {
     for line in &r.readiness.explanations {
         writeln!(out, "  {line}")?;
     }
+    write_cert_pages(&mut out, o)?;
+    write_documents(&mut out, o)?;
     if !o.certificates.is_empty() {
         writeln!(out, "\ncertificates")?;
         for c in &o.certificates {

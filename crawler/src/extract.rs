@@ -78,6 +78,51 @@ pub fn looks_like_number(token: &str) -> bool {
         && !DATE.is_match(token)
 }
 
+/// Certificate numbers in a document's text: number-like tokens on a line
+/// that names a certificate number ("Certificate No.", 证书编号, Số chứng
+/// nhận) or speaks of origin, or on the line after one.
+pub fn document_numbers(text: &str) -> Vec<String> {
+    let vocab = Vocabulary::get();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if !(vocab.matches(WordList::NumberField, line) || vocab.matches(WordList::Origin, line)) {
+            continue;
+        }
+        for candidate in lines[i..].iter().take(2) {
+            for m in NUMBER.find_iter(candidate) {
+                let token = m.as_str().trim_matches(|c: char| c == '.' || c == '/');
+                if looks_like_number(token) && !out.iter().any(|n| n == token) {
+                    out.push(token.to_owned());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The certificate number a URL carries, in a query value or a path
+/// segment, when one looks like a number.
+pub fn number_in_url(url: &Url) -> Option<String> {
+    let from_query = url
+        .query_pairs()
+        .map(|(_, v)| v.trim().to_owned())
+        .find(|v| looks_like_number(v));
+    from_query.or_else(|| {
+        url.path_segments()?
+            .map(|s| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .find(|s| looks_like_number(s))
+    })
+}
+
 fn type_is(node: &serde_json::Map<String, Value>, wanted: &str) -> bool {
     let matches = |t: &str| {
         let t = t.rsplit(['/', ':', '#']).next().unwrap_or(t);
@@ -215,7 +260,8 @@ fn is_openapi_url(url: &Url) -> bool {
         || last == "api-docs.json"
 }
 
-fn is_credential_link(url: &Url, mime: &str) -> bool {
+/// Whether a link leads to a credential document, by its `type` or name.
+pub fn is_credential_link(url: &Url, mime: &str) -> bool {
     if is_openapi_url(url) {
         return false;
     }
@@ -376,6 +422,20 @@ mod tests {
             ]
         );
         assert_eq!(f.credentials[0].as_str(), "https://a.test/en/files/c.vc");
+    }
+
+    #[test]
+    fn numbers_are_read_from_document_text_and_urls() {
+        let text = "CERTIFICATE OF ORIGIN\nForm RCEP\nCertificate No.: VN-RCEP-26-00001230\nIssued 2026-06-12\nISO 9001 EMS-000123456";
+        assert_eq!(document_numbers(text), ["VN-RCEP-26-00001230"]);
+        let url = Url::parse("https://check.example/co?lang=en&no=RCEP-TH-2026-1234567").unwrap();
+        assert_eq!(number_in_url(&url).as_deref(), Some("RCEP-TH-2026-1234567"));
+        let url = Url::parse("https://check.example/co/E2026123456").unwrap();
+        assert_eq!(number_in_url(&url).as_deref(), Some("E2026123456"));
+        assert_eq!(
+            number_in_url(&Url::parse("https://a.test/about").unwrap()),
+            None
+        );
     }
 
     #[test]

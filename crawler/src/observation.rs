@@ -92,6 +92,80 @@ pub struct Probe {
     pub negative_control: NegativeControl,
 }
 
+/// Where a QR code on a certificate document leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QrTarget {
+    /// A credential document, verified like any credential.
+    Credential,
+    /// A TradeTrust verification link.
+    Tradetrust,
+    /// An official certificate-of-origin portal (of the built-in list or
+    /// the trust list).
+    OfficialPortal,
+    /// The supplier's own verification endpoint, which is probed.
+    SupplierEndpoint,
+    /// Anything else (a home page, plain text).
+    Other,
+}
+
+impl QrTarget {
+    /// The name recorded.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QrTarget::Credential => "credential",
+            QrTarget::Tradetrust => "tradetrust",
+            QrTarget::OfficialPortal => "official_portal",
+            QrTarget::SupplierEndpoint => "supplier_endpoint",
+            QrTarget::Other => "other",
+        }
+    }
+}
+
+/// A QR code read from a certificate document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QrCode {
+    /// Its payload, as decoded.
+    pub payload: String,
+    /// Where it leads.
+    pub leads_to: QrTarget,
+    /// The certificate number its URL carries, when it carries one.
+    pub certificate_number: Option<String>,
+}
+
+/// A certificate document (a scan or a PDF) on a Certifications page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateDocument {
+    /// Where it is.
+    pub url: String,
+    /// The Certifications page that shows or links it.
+    pub page: String,
+    /// What it certifies (`iso_9001`, `certificate_of_origin`, `other`, ...).
+    pub kind: String,
+    /// The kind's label (`ISO 9001`).
+    pub kind_label: String,
+    /// What named it on the page (alt text, caption, file name), if anything.
+    pub evidence: String,
+    /// Its format, recognised by content (`png`, `jpeg`, `pdf`), once fetched.
+    pub format: Option<String>,
+    /// QR codes read from it.
+    pub qr_codes: Vec<QrCode>,
+    /// Certificate numbers read from it (QR codes, PDF text).
+    pub certificate_numbers: Vec<String>,
+    /// Why it could not be fetched or read, if so.
+    pub error: Option<String>,
+}
+
+impl CertificateDocument {
+    /// Whether it is a certificate of origin whose QR code leads to an
+    /// official portal.
+    pub fn has_official_portal_qr(&self) -> bool {
+        self.qr_codes
+            .iter()
+            .any(|q| q.leads_to == QrTarget::OfficialPortal)
+    }
+}
+
 /// Everything a screening observed about one supplier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
@@ -111,8 +185,12 @@ pub struct Observation {
     pub crawled_at: DateTime<Utc>,
     /// How long it took.
     pub duration_ms: u64,
-    /// Pages fetched (sitemaps, probes and credentials not counted).
+    /// Pages fetched (sitemaps, probes, credentials and documents not counted).
     pub pages_fetched: u32,
+    /// Certificate documents fetched (they count against
+    /// `--max-documents`, not `--max-pages`).
+    #[serde(default)]
+    pub documents_fetched: u32,
     /// Certifications pages found.
     pub cert_pages: Vec<String>,
     /// URLs not fetched because robots.txt disallows them.
@@ -133,6 +211,9 @@ pub struct Observation {
     /// classifier's score and the features that fired, in the same order.
     #[serde(default)]
     pub cert_page_evidence: Vec<crate::classify::PageClass>,
+    /// Certificate documents found on the Certifications pages.
+    #[serde(default)]
+    pub documents: Vec<CertificateDocument>,
 }
 
 impl Observation {
@@ -149,6 +230,7 @@ impl Observation {
             crawled_at: Utc::now(),
             duration_ms: 0,
             pages_fetched: 0,
+            documents_fetched: 0,
             cert_pages: Vec::new(),
             robots_blocked: Vec::new(),
             entries: Vec::new(),
@@ -157,6 +239,7 @@ impl Observation {
             errors: Vec::new(),
             cert_page_linked: false,
             cert_page_evidence: Vec::new(),
+            documents: Vec::new(),
         }
     }
 }

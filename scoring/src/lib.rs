@@ -10,7 +10,7 @@
 //! | component | points |
 //! |---|---|
 //! | `discoverable`: a Certifications page found (only through a sitemap: 8) | 10 |
-//! | `entry`: API (JSON-LD `CheckAction` or OpenAPI) 15, form 12, official portal link only 6 | 15 |
+//! | `entry`: API (JSON-LD `CheckAction` or OpenAPI) 15, form 12, official portal link (or a certificate of origin whose QR code leads to one) only 6 | 15 |
 //! | `live`: an endpoint answered a real number in agreement with independent verification within 2 s (slower: 10; answered but wrong or unreadable: 5) | 15 |
 //! | `machine_readable`: JSON answers 7, OpenAPI description 3 | 10 |
 //! | `certificate`: a credential `verified` 35; signature and issuer good but another check failed or undecided 10 | 35 |
@@ -276,6 +276,16 @@ pub fn score(o: &Observation, w: &Weights) -> Readiness {
         explanations.push(format!(
             "entry: only a link to the official portal {}",
             e.url
+        ));
+        w.entry_portal_only
+    } else if let Some(d) = o
+        .documents
+        .iter()
+        .find(|d| d.kind == "certificate_of_origin" && d.has_official_portal_qr())
+    {
+        explanations.push(format!(
+            "entry: only a certificate of origin {} whose QR code leads to the official portal",
+            d.url
         ));
         w.entry_portal_only
     } else {

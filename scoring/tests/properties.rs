@@ -147,6 +147,8 @@ fn observation() -> impl Strategy<Value = Observation> {
                 errors: Vec::new(),
                 cert_page_linked: linked,
                 cert_page_evidence: Vec::new(),
+                documents: Vec::new(),
+                documents_fetched: 0,
             }
         })
 }
@@ -226,6 +228,8 @@ fn the_model_scores_a_complete_supplier_100() {
         errors: Vec::new(),
         cert_page_linked: true,
         cert_page_evidence: Vec::new(),
+        documents: Vec::new(),
+        documents_fetched: 0,
     };
     let r = score(&o, &Weights::default());
     assert_eq!(r.score, 100, "{:?}", r.explanations);
@@ -238,4 +242,60 @@ fn the_model_scores_a_complete_supplier_100() {
     let custom = Weights::from_toml("certificate_verified = 50\ntier_a = 90", "w.toml").unwrap();
     assert_eq!(custom.certificate_verified, 50);
     assert!(Weights::from_toml("certificat_verified = 50", "w.toml").is_err());
+}
+
+#[test]
+fn a_certificate_of_origin_with_a_portal_qr_code_earns_the_portal_entry_credit() {
+    use crawler::observation::{CertificateDocument, QrCode, QrTarget};
+    let document = |kind: &str, leads_to: QrTarget| CertificateDocument {
+        url: "http://s.test/co.jpg".into(),
+        page: "http://s.test/certs".into(),
+        kind: kind.into(),
+        kind_label: String::new(),
+        evidence: String::new(),
+        format: Some("jpeg".into()),
+        qr_codes: vec![QrCode {
+            payload: "https://check.portal.test/?no=RCEP-CN-2026-000001".into(),
+            leads_to,
+            certificate_number: Some("RCEP-CN-2026-000001".into()),
+        }],
+        certificate_numbers: Vec::new(),
+        error: None,
+    };
+    let bare = Observation {
+        domain: "s.test".into(),
+        name: "S".into(),
+        country: "CN".into(),
+        region: String::new(),
+        website: "http://s.test/".into(),
+        tags: BTreeMap::new(),
+        crawled_at: chrono::Utc::now(),
+        duration_ms: 1,
+        pages_fetched: 2,
+        cert_pages: vec!["http://s.test/certs".into()],
+        robots_blocked: Vec::new(),
+        entries: Vec::new(),
+        probes: Vec::new(),
+        certificates: Vec::new(),
+        errors: Vec::new(),
+        cert_page_linked: true,
+        cert_page_evidence: Vec::new(),
+        documents: Vec::new(),
+        documents_fetched: 0,
+    };
+    let entry = |o: &Observation| score(o, &Weights::default()).components["entry"];
+    assert_eq!(entry(&bare), 0);
+    let mut with_co = bare.clone();
+    with_co.documents = vec![document("certificate_of_origin", QrTarget::OfficialPortal)];
+    assert_eq!(entry(&with_co), Weights::default().entry_portal_only);
+    let mut with_iso = bare.clone();
+    with_iso.documents = vec![document("iso_9001", QrTarget::OfficialPortal)];
+    assert_eq!(
+        entry(&with_iso),
+        0,
+        "other certifications do not change e-CO readiness"
+    );
+    let mut elsewhere = bare;
+    elsewhere.documents = vec![document("certificate_of_origin", QrTarget::Other)];
+    assert_eq!(entry(&elsewhere), 0);
 }

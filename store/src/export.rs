@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::{Filter, Record, Store, StoreError};
 
 /// The CSV columns, before the seeds file's extra columns.
-pub const CSV_COLUMNS: [&str; 21] = [
+pub const CSV_COLUMNS: [&str; 22] = [
     "domain",
     "name",
     "country",
@@ -30,6 +30,7 @@ pub const CSV_COLUMNS: [&str; 21] = [
     "certificates_verified",
     "certificates_failed",
     "failed_checks",
+    "other_certifications",
     "run_id",
     "crawled_at",
 ];
@@ -119,10 +120,30 @@ pub fn csv_row(r: &Record) -> Vec<String> {
             .count()
             .to_string(),
         failed.into_iter().collect::<Vec<_>>().join(" "),
+        other_certifications(o),
         r.run_id.to_string(),
         o.crawled_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     ]
+}
+
+/// The kinds of the supplier's certificate documents other than
+/// certificates of origin (`ISO 9001 CE RoHS`), each once, in the order
+/// of the kinds table.
+fn other_certifications(o: &crawler::observation::Observation) -> String {
+    let ids: BTreeSet<&str> = o
+        .documents
+        .iter()
+        .filter(|d| d.error.is_none() || !d.evidence.is_empty())
+        .map(|d| d.kind.as_str())
+        .filter(|k| !matches!(*k, "certificate_of_origin" | "other" | ""))
+        .collect();
+    crawler::document::kind::all_kinds()
+        .iter()
+        .filter(|k| ids.contains(k.id.as_str()))
+        .map(|k| k.label.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn kinds_has(r: &Record, kind: EntryKind) -> bool {
@@ -228,6 +249,8 @@ pub fn spec_record(r: &Record) -> Value {
         "entries": o.entries,
         "probes": o.probes,
         "certificates": certificates,
+        "documents": o.documents,
+        "cert_page_evidence": o.cert_page_evidence,
         "errors": o.errors,
     })
 }

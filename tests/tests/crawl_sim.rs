@@ -64,6 +64,7 @@ async fn crawl_world(suppliers: usize, seed: u64, hostile: bool) -> Crawled {
             max_pages: MAX_PAGES,
             max_depth: 4,
             site_budget: Duration::from_secs(40),
+            ..ScreenConfig::default()
         },
     ));
     let started = Instant::now();

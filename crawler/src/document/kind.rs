@@ -69,6 +69,11 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Every kind of the table, in its order.
+pub fn all_kinds() -> Vec<DocumentKind> {
+    RULES.iter().map(|r| r.kind.clone()).collect()
+}
+
 /// Evidence made comparable: separators of file names and slugs become
 /// spaces, so `ISO_9001-2015.jpg` reads as `ISO 9001 2015 jpg`.
 fn normalise(evidence: &str) -> String {

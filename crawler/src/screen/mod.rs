@@ -3,6 +3,8 @@
 //! download and independently verify its credentials, probe its endpoints,
 //! and compare what they say with the independent result.
 
+mod documents;
+
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
@@ -29,6 +31,8 @@ use crate::seeds::Seed;
 use crate::sitemap;
 use crate::urlnorm::{in_site, is_non_page, normalize, visit_key};
 use crate::vocab::{AnswerStatus, Vocabulary, builtin_portals};
+
+pub use documents::{DEFAULT_MAX_DOCUMENTS, is_tradetrust_link, route_qr};
 
 /// Default page cap per site.
 pub const DEFAULT_MAX_PAGES: u32 = 50;
@@ -58,6 +62,9 @@ pub struct ScreenConfig {
     pub max_depth: u32,
     /// Wall-clock budget per site.
     pub site_budget: Duration,
+    /// Certificate documents (scans, PDFs) fetched and read per site at
+    /// most; 0 reads none.
+    pub max_documents: usize,
 }
 
 impl Default for ScreenConfig {
@@ -66,6 +73,7 @@ impl Default for ScreenConfig {
             max_pages: DEFAULT_MAX_PAGES,
             max_depth: DEFAULT_MAX_DEPTH,
             site_budget: DEFAULT_SITE_BUDGET,
+            max_documents: DEFAULT_MAX_DOCUMENTS,
         }
     }
 }
@@ -77,6 +85,9 @@ pub struct Screener {
     verifier: Verifier<PoliteFetcher>,
     config: ScreenConfig,
     portals: Vec<String>,
+    /// Documents being decoded at once, across the crawl: decoding is CPU
+    /// work, so at most one per core.
+    decoders: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -114,6 +125,10 @@ struct SiteFindings {
     credentials: Vec<Url>,
     structured_numbers: Vec<String>,
     text_numbers: Vec<String>,
+    /// Certificate documents seen on Certifications pages, to be read.
+    documents: Vec<documents::DocumentCandidate>,
+    /// Numbers read from certificate documents (QR codes, PDF text).
+    document_numbers: Vec<String>,
 }
 
 impl SiteFindings {
@@ -280,11 +295,13 @@ impl Screener {
         for authority in trust.authorities() {
             portals.extend(authority.portals.iter().cloned());
         }
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Screener {
             verifier: Verifier::new(trust, fetcher.clone()),
             fetcher,
             config,
             portals,
+            decoders: Arc::new(tokio::sync::Semaphore::new(cores)),
         }
     }
 
@@ -307,6 +324,7 @@ impl Screener {
         let _session = SiteSession::begin(&self.fetcher, &site);
         let mut found = SiteFindings::default();
         run.discover(&seed.website, &site, &mut found).await;
+        run.read_documents(&site, &mut found).await;
         run.verify_and_probe(&site, &mut found).await;
         if run.suppressed_errors > 0 {
             run.obs
@@ -413,6 +431,9 @@ impl Run<'_> {
         // Pages some fetched page links to (a page known only from a sitemap
         // is harder for a buyer to find).
         let mut linked: HashSet<String> = HashSet::new();
+        // Images and files of the start page: logos and banners, not
+        // certificates.
+        let mut chrome: HashSet<String> = HashSet::new();
         while let Some(item) = frontier.pop() {
             if self.obs.pages_fetched >= config.max_pages {
                 break;
@@ -455,7 +476,18 @@ impl Run<'_> {
                 start_page: item.depth == 0,
             };
             let class = classify(&page_url, &facts, &f, &context, PageWeights::get());
+            if item.depth == 0 {
+                chrome = documents::chrome_of(&facts);
+            }
             if class.is_cert_page {
+                let chrome = if item.depth == 0 {
+                    HashSet::new()
+                } else {
+                    chrome.clone()
+                };
+                for candidate in documents::candidates(&page_url, &facts, &chrome) {
+                    found.documents.push(candidate);
+                }
                 if !item.from_sitemap {
                     linked.insert(visit_key(&page_url));
                 }

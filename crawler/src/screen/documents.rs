@@ -1,0 +1,346 @@
+//! The certificate documents of a supplier's Certifications pages: which
+//! to fetch, fetching them through the polite fetcher within
+//! `--max-documents`, reading them on a blocking thread under a time limit,
+//! and following what their QR codes lead to.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use url::Url;
+
+use super::{Run, SiteFindings, push_unique};
+use crate::classify::{certificate_documents, is_document_link};
+use crate::document::kind::{DocumentKind, guess_kind};
+use crate::document::{DOCUMENT_TIME_LIMIT, DocumentContent, DocumentError, read_document, sniff};
+use crate::extract::{ApiEndpoint, document_numbers, is_credential_link, number_in_url};
+use crate::fetch::HttpRequest;
+use crate::observation::{CertificateDocument, QrCode, QrTarget};
+use crate::page::PageFacts;
+use crate::urlnorm::in_site;
+use crate::vocab::{Vocabulary, WordList, host_in};
+
+/// Default number of certificate documents fetched per site.
+pub const DEFAULT_MAX_DOCUMENTS: usize = 20;
+/// Characters of a PDF's text used to guess its kind.
+const KIND_TEXT_CHARS: usize = 4000;
+/// The placeholder put into a URL template made from a QR code's URL.
+const NUMBER_PLACEHOLDER: &str = "{certificationIdentification}";
+
+/// A document seen on a Certifications page, not yet fetched.
+#[derive(Debug, Clone)]
+pub(super) struct DocumentCandidate {
+    url: Url,
+    page: Url,
+    /// What named it as a certificate, empty when nothing did.
+    evidence: String,
+}
+
+/// The documents a Certifications page shows or links: those with
+/// certificate evidence first, then other linked images and PDFs (gallery
+/// links and downloads); anything that is also on the start page (logos,
+/// banners) is site chrome and left out.
+pub(super) fn candidates(
+    page_url: &Url,
+    page: &PageFacts,
+    chrome: &HashSet<String>,
+) -> Vec<DocumentCandidate> {
+    let mut seen: HashSet<String> = chrome.clone();
+    let mut out = Vec::new();
+    for (url, evidence) in certificate_documents(page) {
+        if seen.insert(url.to_string()) {
+            out.push(DocumentCandidate {
+                url,
+                page: page_url.clone(),
+                evidence,
+            });
+        }
+    }
+    for link in page.links.iter().filter(|l| is_document_link(&l.url)) {
+        if seen.insert(link.url.to_string()) {
+            out.push(DocumentCandidate {
+                url: link.url.clone(),
+                page: page_url.clone(),
+                evidence: String::new(),
+            });
+        }
+    }
+    out
+}
+
+/// The images and document links of the start page: site chrome.
+pub(super) fn chrome_of(page: &PageFacts) -> HashSet<String> {
+    page.images
+        .iter()
+        .map(|i| i.url.to_string())
+        .chain(
+            page.links
+                .iter()
+                .filter(|l| is_document_link(&l.url))
+                .map(|l| l.url.to_string()),
+        )
+        .collect()
+}
+
+/// Reads a document's bytes on a blocking thread, at most `decoders` at a
+/// time across the crawl, abandoning it after [`DOCUMENT_TIME_LIMIT`].
+async fn read_off_thread(
+    decoders: &Arc<Semaphore>,
+    body: Vec<u8>,
+) -> Result<DocumentContent, DocumentError> {
+    let Ok(_permit) = decoders.acquire().await else {
+        return Err(DocumentError::TimedOut);
+    };
+    let task = tokio::task::spawn_blocking(move || read_document(&body));
+    match tokio::time::timeout(DOCUMENT_TIME_LIMIT, task).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(join)) => Err(DocumentError::DecoderPanic {
+            decoder: "document",
+            message: join.to_string(),
+        }),
+        Err(_) => Err(DocumentError::TimedOut),
+    }
+}
+
+/// Whether a URL is a TradeTrust verification link: a `q` parameter
+/// carrying a `DOCUMENT` action, or a TradeTrust host with one.
+pub fn is_tradetrust_link(url: &Url) -> bool {
+    url.query_pairs()
+        .chain(
+            url.fragment()
+                .map(|f| url::form_urlencoded::parse(f.as_bytes()))
+                .into_iter()
+                .flatten(),
+        )
+        .any(|(name, value)| {
+            name == "q"
+                && serde_json::from_str::<serde_json::Value>(&value)
+                    .is_ok_and(|v| v.get("type").and_then(|t| t.as_str()) == Some("DOCUMENT"))
+        })
+}
+
+/// Where a QR payload leads, and the number its URL carries.
+pub fn route_qr(payload: &str, site: &str, portals: &[String]) -> QrCode {
+    let code = |leads_to, certificate_number| QrCode {
+        payload: payload.to_owned(),
+        leads_to,
+        certificate_number,
+    };
+    let Some(url) = Url::parse(payload.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+    else {
+        return code(
+            QrTarget::Other,
+            document_numbers(payload).into_iter().next(),
+        );
+    };
+    let number = number_in_url(&url);
+    let host = url.host_str().unwrap_or_default();
+    if is_tradetrust_link(&url) {
+        code(QrTarget::Tradetrust, None)
+    } else if host_in(host, portals) {
+        code(QrTarget::OfficialPortal, number)
+    } else if is_credential_link(&url, "") {
+        code(QrTarget::Credential, None)
+    } else if in_site(&url, site)
+        && (number.is_some() || Vocabulary::get().matches(WordList::Verify, url.path()))
+    {
+        code(QrTarget::SupplierEndpoint, number)
+    } else {
+        code(QrTarget::Other, number)
+    }
+}
+
+/// A GET template for the supplier's endpoint a QR code's URL shows: the
+/// number in it becomes the placeholder.
+fn endpoint_template(url: &str, number: &str) -> Option<ApiEndpoint> {
+    let encoded: String = url::form_urlencoded::byte_serialize(number.as_bytes()).collect();
+    let template = if url.contains(number) {
+        url.replacen(number, NUMBER_PLACEHOLDER, 1)
+    } else if url.contains(&encoded) {
+        url.replacen(&encoded, NUMBER_PLACEHOLDER, 1)
+    } else {
+        return None;
+    };
+    Some(ApiEndpoint {
+        template,
+        placeholder: NUMBER_PLACEHOLDER.to_owned(),
+        method: "GET".to_owned(),
+    })
+}
+
+/// The file name at the end of a URL, decoded.
+fn file_name(url: &Url) -> String {
+    let last = url.path().rsplit('/').next().unwrap_or_default();
+    percent_encoding::percent_decode_str(last)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+impl Run<'_> {
+    /// Fetches and reads the documents found on the Certifications pages,
+    /// records each, and hands what their QR codes and text say to the
+    /// later steps: credentials to verify, endpoints and numbers to probe.
+    pub(super) async fn read_documents(&mut self, site: &str, found: &mut SiteFindings) {
+        let limit = self.screener.config.max_documents;
+        let candidates = std::mem::take(&mut found.documents);
+        for candidate in candidates.into_iter().take(limit) {
+            let document = self.read_one(&candidate, site, found).await;
+            self.obs.documents.push(document);
+        }
+    }
+
+    async fn read_one(
+        &mut self,
+        candidate: &DocumentCandidate,
+        site: &str,
+        found: &mut SiteFindings,
+    ) -> CertificateDocument {
+        let name = file_name(&candidate.url);
+        let mut document = CertificateDocument {
+            url: candidate.url.to_string(),
+            page: candidate.page.to_string(),
+            kind: String::new(),
+            kind_label: String::new(),
+            evidence: candidate.evidence.clone(),
+            format: None,
+            qr_codes: Vec::new(),
+            certificate_numbers: Vec::new(),
+            error: None,
+        };
+        let mut text = String::new();
+        match self.fetch_document(&candidate.url).await {
+            Err(error) => document.error = Some(error),
+            Ok(body) => {
+                document.format = sniff(&body).map(|f| f.as_str().to_owned());
+                match read_off_thread(&self.screener.decoders, body).await {
+                    Err(e) => document.error = Some(e.to_string()),
+                    Ok(content) => {
+                        text = content.text.chars().take(KIND_TEXT_CHARS).collect();
+                        self.follow_content(&content, site, &mut document, found);
+                    }
+                }
+            }
+        }
+        let kind = self.kind_of(&document, &name, &text);
+        document.kind = kind.id;
+        document.kind_label = kind.label;
+        document
+    }
+
+    /// The body of a document, or why there is none.
+    async fn fetch_document(&mut self, url: &Url) -> Result<Vec<u8>, String> {
+        let request = HttpRequest::get(url.clone(), "image/*, application/pdf;q=0.9, */*;q=0.5");
+        let response = self.fetch(request).await.map_err(|e| e.to_string())?;
+        self.obs.documents_fetched += 1;
+        if response.status != 200 {
+            return Err(format!("HTTP {}", response.status));
+        }
+        if sniff(&response.body).is_none() {
+            return Err(format!(
+                "not an image or PDF (served as {})",
+                response.content_type.as_deref().unwrap_or("no type")
+            ));
+        }
+        Ok(response.body)
+    }
+
+    /// Routes a read document's QR codes and numbers.
+    fn follow_content(
+        &mut self,
+        content: &DocumentContent,
+        site: &str,
+        document: &mut CertificateDocument,
+        found: &mut SiteFindings,
+    ) {
+        for warning in &content.warnings {
+            self.error(format!("document {}: {warning}", document.url));
+        }
+        for payload in &content.qr_codes {
+            let code = route_qr(payload, site, &self.screener.portals);
+            if let Some(n) = &code.certificate_number {
+                push_unique(&mut document.certificate_numbers, n.clone());
+            }
+            match code.leads_to {
+                QrTarget::Credential => {
+                    if let Ok(url) = Url::parse(payload.trim()) {
+                        push_unique(&mut found.credentials, url);
+                    }
+                }
+                QrTarget::SupplierEndpoint => {
+                    if let Some(api) = code
+                        .certificate_number
+                        .as_deref()
+                        .and_then(|n| endpoint_template(payload.trim(), n))
+                    {
+                        push_unique(&mut found.apis, api);
+                    }
+                }
+                _ => {}
+            }
+            document.qr_codes.push(code);
+        }
+        for n in document_numbers(&content.text) {
+            push_unique(&mut document.certificate_numbers, n);
+        }
+        for n in &document.certificate_numbers {
+            push_unique(&mut found.document_numbers, n.clone());
+        }
+    }
+
+    /// What a document certifies, from its labels, name, text and QR codes;
+    /// a QR code to an official portal makes it a certificate of origin.
+    fn kind_of(&self, document: &CertificateDocument, name: &str, text: &str) -> DocumentKind {
+        let kind = guess_kind([document.evidence.as_str(), name, text]);
+        if kind.id == "other" && document.has_official_portal_qr() {
+            return guess_kind(["certificate of origin"]);
+        }
+        kind
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn portals() -> Vec<String> {
+        vec!["check.portal.test".to_owned()]
+    }
+
+    #[test]
+    fn qr_payloads_lead_where_their_urls_point() {
+        let route = |p: &str| route_qr(p, "acme.test", &portals());
+        let portal = route("https://check.portal.test/co?no=RCEP-TH-2026-1234567");
+        assert_eq!(portal.leads_to, QrTarget::OfficialPortal);
+        assert_eq!(
+            portal.certificate_number.as_deref(),
+            Some("RCEP-TH-2026-1234567")
+        );
+        assert_eq!(
+            route("https://acme.test/certs/co-1.vc").leads_to,
+            QrTarget::Credential
+        );
+        let own = route("https://www.acme.test/api/co/VN-RCEP-26-00001230");
+        assert_eq!(own.leads_to, QrTarget::SupplierEndpoint);
+        let tt = route(
+            "https://tradetrust.example/?q=%7B%22type%22%3A%22DOCUMENT%22%2C%22payload%22%3A%7B%7D%7D",
+        );
+        assert_eq!(tt.leads_to, QrTarget::Tradetrust);
+        assert_eq!(route("https://acme.test/").leads_to, QrTarget::Other);
+        assert_eq!(route("just some text").leads_to, QrTarget::Other);
+    }
+
+    #[test]
+    fn an_endpoint_url_becomes_a_template() {
+        let api = endpoint_template(
+            "https://acme.test/verify?no=VN-RCEP-26-00001230&lang=en",
+            "VN-RCEP-26-00001230",
+        )
+        .unwrap();
+        assert_eq!(
+            api.template,
+            "https://acme.test/verify?no={certificationIdentification}&lang=en"
+        );
+    }
+}
