@@ -35,6 +35,19 @@ pub const MAX_PDF_IMAGES: usize = 16;
 pub const MAX_RENDERED_PAGES: usize = 2;
 /// Characters of PDF text kept.
 pub const MAX_PDF_TEXT_CHARS: usize = 20_000;
+/// Resolution pages are rendered at, in dots per inch: a QR code of 2 cm
+/// on paper is then about 160 pixels wide, several pixels a module.
+pub const PDF_RENDER_DPI: f32 = 200.0;
+/// Longest side of a rendered page, in pixels: an A4 page at
+/// [`PDF_RENDER_DPI`] is 1654 × 2339; a larger page is rendered smaller.
+pub const MAX_RENDERED_SIDE: u32 = 2400;
+/// Most bytes one Flate-compressed stream of a PDF may inflate to. The
+/// PDF is refused before any of its pages is read when one would inflate
+/// further: a deflate bomb expands a thousandfold.
+pub const MAX_PDF_STREAM_BYTES: u64 = 64 * 1024 * 1024;
+/// Most bytes all Flate-compressed streams of one PDF may inflate to
+/// together, checked the same way.
+pub const MAX_PDF_INFLATED_BYTES: u64 = 256 * 1024 * 1024;
 /// Wall-clock time the crawler gives one document's decoding.
 pub const DOCUMENT_TIME_LIMIT: Duration = Duration::from_secs(10);
 
