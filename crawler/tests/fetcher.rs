@@ -12,94 +12,11 @@ use crawler::{FetchPolicy, HttpFetcher};
 use eco::issue::{CertificateOfOrigin, IssuingAuthority, RegistryStatus, SingleWindow};
 use eco::trust::{TrustList, TrustListFile};
 use eco::{FetchError, Fetcher, Verdict, Verifier};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 use url::Url;
 
-/// A request as the test server saw it.
-struct Request {
-    host: String,
-    path: String,
-    query: Option<String>,
-}
-
-type Handler = Arc<dyn Fn(&Request) -> Vec<u8> + Send + Sync>;
-type Seen = Arc<Mutex<Vec<String>>>;
-
-/// A minimal HTTP/1.1 server, one request per connection; `/drip` sends a
-/// byte every 200 ms. Returns the log of `host path user-agent` lines.
-fn serve(listener: TcpListener, handler: Handler) -> Seen {
-    let seen: Seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let handler = handler.clone();
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&buf).into_owned();
-                let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                let header = |name: &str| {
-                    head.lines()
-                        .find_map(|l| {
-                            l.split_once(':')
-                                .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-                                .map(|(_, v)| v.trim().to_owned())
-                        })
-                        .unwrap_or_default()
-                };
-                let (path, query) = match target.split_once('?') {
-                    Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
-                    None => (target.clone(), None),
-                };
-                let host = header("host")
-                    .split(':')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
-                log.lock()
-                    .unwrap()
-                    .push(format!("{host} {target} {}", header("user-agent")));
-                if path == "/drip" {
-                    let _ = stream
-                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n")
-                        .await;
-                    for _ in 0..100 {
-                        if stream.write_all(b"x").await.is_err() {
-                            return;
-                        }
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                    return;
-                }
-                let response = handler(&Request { host, path, query });
-                let _ = stream.write_all(&response).await;
-            });
-        }
-    });
-    seen
-}
-
-fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
-        body.len()
-    )
-    .into_bytes();
-    for (k, v) in headers {
-        out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
-    }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(body);
-    out
-}
+mod common;
+use common::{Request, response, serve};
 
 fn fetcher(timeout: Duration) -> HttpFetcher {
     HttpFetcher::new(FetchPolicy {
