@@ -6,14 +6,19 @@
 //! suppliers whose websites follow [`Profile`]s, from ready sites with a
 //! JSON API to forged certificates, SSRF probes and hostile servers. Every
 //! host is `<name>.test` on one loopback port, chosen by the `Host` header;
-//! sites are regenerated from `(seed, index)` on each request.
+//! sites are regenerated from `(seed, index)` on each request. Certificate
+//! scans and PDFs ([`documents`]) are served from the site, an `img.`
+//! subdomain or a `cdn-<n>.test` host.
 //!
 //! Start one in-process with [`SimWorld::start`]; it writes `seeds.csv`,
 //! `trust.toml` and `truth.jsonl` (the ground truth) when given a folder.
 
+pub mod documents;
 pub mod lang;
 pub mod names;
+pub mod pdf;
 pub mod profile;
+pub mod scan;
 pub mod server;
 pub mod site;
 pub mod spec;
