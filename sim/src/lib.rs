@@ -6,18 +6,24 @@
 //! suppliers whose websites follow [`Profile`]s, from ready sites with a
 //! JSON API to forged certificates, SSRF probes and hostile servers. Every
 //! host is `<name>.test` on one loopback port, chosen by the `Host` header;
-//! sites are regenerated from `(seed, index)` on each request.
+//! sites are regenerated from `(seed, index)` on each request. Sites vary
+//! as real ones do ([`variety`]) and show certificate scans and PDFs
+//! ([`documents`]), some on an `img.` subdomain or a `cdn-<n>.test` host.
 //!
 //! Start one in-process with [`SimWorld::start`]; it writes `seeds.csv`,
 //! `trust.toml` and `truth.jsonl` (the ground truth) when given a folder.
 
+pub mod documents;
 pub mod lang;
 pub mod names;
+pub mod pdf;
 pub mod profile;
+pub mod scan;
 pub mod server;
 pub mod site;
 pub mod spec;
 pub mod truth;
+pub mod variety;
 pub mod world;
 
 use std::net::SocketAddr;
@@ -26,7 +32,7 @@ use std::sync::Arc;
 
 pub use profile::{CertKind, HostileKind, Profile};
 pub use server::{RequestLog, RequestRecord};
-pub use truth::{Truth, TruthCertificate};
+pub use truth::{Truth, TruthCertificate, TruthDocument};
 pub use world::{Supplier, World, WorldConfig};
 
 /// Why a world could not be started.

@@ -204,6 +204,11 @@ pub fn route(
             None => Reply::not_found(),
         };
     }
+    if let Some(owner) = crate::documents::owner_of(world, host, path) {
+        let spec = world.spec(&owner);
+        return crate::documents::answer(world, &owner, &spec, host, path)
+            .unwrap_or_else(Reply::not_found);
+    }
     let Some(supplier) = world.supplier_by_host(host) else {
         return Reply::new(404, "text/plain", format!("no such host: {host}"));
     };

@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::documents;
 use crate::profile::{CertKind, HostileKind, Profile};
 use crate::spec::{
     Declared, JsonLdShape, PageKind, Placement, SiteSpec, base_folder, bits, page_counts, page_path,
 };
+use crate::variety;
 use crate::world::{Layout, Supplier, World};
 
 /// An answer of the simulated web.
@@ -144,6 +146,9 @@ pub fn respond(world: &World, s: &Supplier, spec: &SiteSpec, req: &SiteRequest<'
         let query = req.query.map(|q| format!("?{q}")).unwrap_or_default();
         return Reply::redirect(301, &format!("{}{}{query}", spec.origin, req.path));
     }
+    if let Some(reply) = documents::answer(world, s, spec, req.host, req.path) {
+        return reply;
+    }
     let full = match req.query {
         Some(q) => format!("{}?{q}", req.path),
         None => req.path.to_owned(),
@@ -194,12 +199,14 @@ pub fn respond(world: &World, s: &Supplier, spec: &SiteSpec, req: &SiteRequest<'
         return Reply::redirect(302, &format!("{}index.html", base_folder(s)));
     }
     if matches!(s.layout, Layout::Static) && req.path == "/" && req.query.is_none() {
-        return html(s, spec, PageKind::Home);
+        return html(world, s, spec, PageKind::Home);
     }
     let pages = all_pages(s, spec);
     match pages.into_iter().find(|p| page_path(s, *p) == full) {
-        Some(page) => html(s, spec, page),
-        None if s.layout == Layout::WordPress && req.path == "/" => html(s, spec, PageKind::Home),
+        Some(page) => html(world, s, spec, page),
+        None if s.layout == Layout::WordPress && req.path == "/" => {
+            html(world, s, spec, PageKind::Home)
+        }
         None => Reply::not_found(),
     }
 }
@@ -289,21 +296,31 @@ fn title_of(s: &Supplier, page: PageKind) -> String {
         PageKind::Contact => w.contact.into(),
         PageKind::News => w.news.into(),
         PageKind::Post(n) => format!("{} #{}", w.news, n + 1),
-        PageKind::Cert => s.cert_label.into(),
+        PageKind::Cert => variety::cert_label(s).into(),
     }
 }
 
-fn html(s: &Supplier, spec: &SiteSpec, page: PageKind) -> Reply {
+fn html(world: &World, s: &Supplier, spec: &SiteSpec, page: PageKind) -> Reply {
     let w = s.lang.words();
     let charset = spec.encoding.name().to_ascii_lowercase();
-    let cert_link = |text: &str| match &spec.cert_path {
-        Some(p) => format!(
-            "<a href=\"{}\" title=\"{}\">{}</a>",
-            link(s, spec, p),
-            esc(s.cert_label),
+    let label = variety::cert_label(s);
+    // Whether menus, the footer or the About page link the page.
+    let menu_link = spec.cert_path.is_some() && variety::linked_in_menus(s);
+    let cert_href = spec.cert_path.as_ref().map(|p| link(s, spec, p));
+    let cert_link = |text: &str| match &cert_href {
+        Some(href) if menu_link => format!(
+            "<a href=\"{href}\" title=\"{}\">{}</a>",
+            esc(label),
             esc(text)
         ),
-        None => String::new(),
+        _ => String::new(),
+    };
+    let cert_nav = |text: &str| match &cert_href {
+        Some(href) if menu_link => variety::nav_link(s, href, text, "nav-cert", &esc(label)),
+        _ => String::new(),
+    };
+    let nav_item = |page: PageKind, text: &str, icon: &str| {
+        variety::nav_link(s, &link(s, spec, &page_path(s, page)), text, icon, "")
     };
     let mut head = String::new();
     if matches!(spec.declared, Declared::Meta | Declared::Both) {
@@ -316,11 +333,14 @@ fn html(s: &Supplier, spec: &SiteSpec, page: PageKind) -> Reply {
             );
         }
     }
+    let title = match page {
+        PageKind::Cert => variety::cert_title(s),
+        _ => format!("{} - {}", title_of(s, page), s.name),
+    };
     let _ = write!(
         head,
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} - {}</title>",
-        esc(&title_of(s, page)),
-        esc(&s.name)
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title>",
+        esc(&title)
     );
     if s.layout == Layout::BaseHref {
         let _ = write!(head, "<base href=\"{}\">", base_folder(s));
@@ -330,48 +350,42 @@ fn html(s: &Supplier, spec: &SiteSpec, page: PageKind) -> Reply {
     }
     let mut nav = Vec::new();
     nav.push(format!(
-        "<li><a href=\"{}\">{}</a></li>",
-        link(s, spec, &page_path(s, PageKind::Home)),
-        esc(w.home)
+        "<li>{}</li>",
+        nav_item(PageKind::Home, w.home, "nav-home")
     ));
     nav.push(format!(
-        "<li><a href=\"{}\">{}</a></li>",
-        link(s, spec, &page_path(s, PageKind::Products)),
-        esc(w.products)
+        "<li>{}</li>",
+        nav_item(PageKind::Products, w.products, "nav-products")
     ));
-    if spec.placement == Placement::Dropdown && spec.cert_path.is_some() {
+    if spec.placement == Placement::Dropdown && menu_link {
         nav.push(format!(
-            "<li class=\"menu-item-has-children\"><a href=\"{}\">{}</a><ul class=\"sub-menu\"><li>{}</li></ul></li>",
-            link(s, spec, &page_path(s, PageKind::About)),
-            esc(w.about),
-            cert_link(s.cert_label)
+            "<li class=\"menu-item-has-children\">{}<ul class=\"sub-menu\"><li>{}</li></ul></li>",
+            nav_item(PageKind::About, w.about, "nav-about"),
+            cert_nav(label)
         ));
     } else {
         nav.push(format!(
-            "<li><a href=\"{}\">{}</a></li>",
-            link(s, spec, &page_path(s, PageKind::About)),
-            esc(w.about)
+            "<li>{}</li>",
+            nav_item(PageKind::About, w.about, "nav-about")
         ));
     }
-    if spec.placement == Placement::Nav && spec.cert_path.is_some() {
-        nav.push(format!("<li>{}</li>", cert_link(s.cert_label)));
+    if spec.placement == Placement::Nav && menu_link {
+        nav.push(format!("<li>{}</li>", cert_nav(label)));
     }
     nav.push(format!(
-        "<li><a href=\"{}\">{}</a></li>",
-        link(s, spec, &page_path(s, PageKind::News)),
-        esc(w.news)
+        "<li>{}</li>",
+        nav_item(PageKind::News, w.news, "nav-news")
     ));
     if s.profile == Profile::CalendarTrap {
         nav.push("<li><a href=\"/calendar/?month=2026-11\">Events</a></li>".into());
     }
     nav.push(format!(
-        "<li><a href=\"{}\">{}</a></li>",
-        link(s, spec, &page_path(s, PageKind::Contact)),
-        esc(w.contact)
+        "<li>{}</li>",
+        nav_item(PageKind::Contact, w.contact, "nav-contact")
     ));
 
     let body = match page {
-        PageKind::Home => home(s, spec),
+        PageKind::Home => home(s, spec, cert_href.as_deref()),
         PageKind::Products => {
             let (products, _) = page_counts(s);
             let items: String = (0..products)
@@ -397,8 +411,8 @@ fn html(s: &Supplier, spec: &SiteSpec, page: PageKind) -> Reply {
             esc(s.industry.1)
         ),
         PageKind::About => {
-            let extra = if spec.placement == Placement::AboutPage {
-                format!("<p>{}</p>", cert_link(s.cert_label))
+            let extra = if spec.placement == Placement::AboutPage && menu_link {
+                format!("<p>{}</p>", cert_link(label))
             } else {
                 String::new()
             };
@@ -436,10 +450,10 @@ fn html(s: &Supplier, spec: &SiteSpec, page: PageKind) -> Reply {
             esc(&title_of(s, page)),
             esc(w.filler)
         ),
-        PageKind::Cert => cert_page(s, spec),
+        PageKind::Cert => cert_page(world, s, spec),
     };
-    let footer_cert = if spec.placement == Placement::Footer {
-        format!(" | {}", cert_link(s.cert_label))
+    let footer_cert = if spec.placement == Placement::Footer && menu_link {
+        format!(" | {}", cert_link(label))
     } else {
         String::new()
     };
@@ -465,7 +479,7 @@ fn html(s: &Supplier, spec: &SiteSpec, page: PageKind) -> Reply {
     Reply::new(200, &content_type, bytes.into_owned())
 }
 
-fn home(s: &Supplier, spec: &SiteSpec) -> String {
+fn home(s: &Supplier, spec: &SiteSpec, cert_href: Option<&str>) -> String {
     let w = s.lang.words();
     let (products, _) = page_counts(s);
     let featured: String = (0..products.min(3))
@@ -477,27 +491,72 @@ fn home(s: &Supplier, spec: &SiteSpec) -> String {
             )
         })
         .collect();
+    let banner = cert_href
+        .and_then(|href| variety::banner(s, href))
+        .unwrap_or_default();
     format!(
-        "<section class=\"hero\"><h1>{}</h1><p>{}</p></section><section class=\"featured\">{featured}</section>",
+        "<section class=\"hero\"><h1>{}</h1><p>{}</p></section>{banner}<section class=\"featured\">{featured}</section>",
         esc(&s.name),
         esc(w.filler)
     )
 }
 
-fn iso_list(s: &Supplier) -> String {
+/// The list of ISO certificates; its thumbnail is the ISO 9001 scan when
+/// the supplier shows one (`thumb`: the escaped link to it).
+fn iso_list(s: &Supplier, thumb: Option<&str>) -> String {
+    let thumb = thumb
+        .map(|href| format!("<img src=\"{href}\" alt=\"ISO 9001\" width=\"120\"> "))
+        .unwrap_or_default();
     format!(
-        "<ul class=\"iso\"><li><img src=\"/uploads/iso9001.jpg\" alt=\"ISO 9001\"> ISO 9001:2015 &mdash; Certificate No. 12 100 {:05} TMS</li><li>ISO 14001:2015 &mdash; Certificate No. EMS-{:06}</li><li>CE Declaration of Conformity</li></ul>",
+        "<ul class=\"iso\"><li>{thumb}ISO 9001:2015 &mdash; Certificate No. 12 100 {:05} TMS</li><li>ISO 14001:2015 &mdash; Certificate No. EMS-{:06}</li><li>CE Declaration of Conformity</li></ul>",
         s.index % 100_000,
         (s.index * 31) % 1_000_000
     )
 }
 
-fn cert_page(s: &Supplier, spec: &SiteSpec) -> String {
-    let w = s.lang.words();
-    let mut out = format!("<h1>{}</h1><p>{}</p>", esc(s.cert_label), esc(w.filler));
-    if s.profile != Profile::PortalOnly || bits(s, 48, 2) == 0 {
-        out.push_str(&iso_list(s));
+/// The link a page writes to a document: relative to the site on its own
+/// host, absolute elsewhere.
+fn document_href(s: &Supplier, spec: &SiteSpec, doc: &documents::Document) -> String {
+    if spec
+        .origin
+        .ends_with(&format!("//{}:{}", doc.host, origin_port(spec)))
+    {
+        link(s, spec, &doc.path)
+    } else {
+        esc(&doc.url)
     }
+}
+
+fn origin_port(spec: &SiteSpec) -> &str {
+    spec.origin.rsplit(':').next().unwrap_or_default()
+}
+
+/// The gallery of certificate scans and PDFs.
+fn gallery(s: &Supplier, spec: &SiteSpec, docs: &[documents::Document]) -> String {
+    if docs.is_empty() {
+        return String::new();
+    }
+    let items: String = docs
+        .iter()
+        .map(|d| documents::gallery_item(d, &document_href(s, spec, d)))
+        .collect();
+    format!("<ul class=\"cert-gallery\">{items}</ul>")
+}
+
+fn cert_page(world: &World, s: &Supplier, spec: &SiteSpec) -> String {
+    let w = s.lang.words();
+    let docs = documents::plan(world, s, spec);
+    let mut out = format!("{}<p>{}</p>", variety::cert_heading(s), esc(w.filler));
+    if s.profile != Profile::PortalOnly || bits(s, 48, 2) == 0 {
+        let thumb = docs
+            .iter()
+            .find(|d| {
+                d.kind == documents::DocKind::Iso9001 && d.format != documents::DocFormat::Pdf
+            })
+            .map(|d| document_href(s, spec, d));
+        out.push_str(&iso_list(s, thumb.as_deref()));
+    }
+    out.push_str(&gallery(s, spec, &docs));
     if !s.certificates.is_empty() {
         let _ = write!(
             out,

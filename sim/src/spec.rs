@@ -361,6 +361,11 @@ pub fn base_folder(s: &Supplier) -> String {
 
 /// The path (and query) of a page.
 pub fn page_path(s: &Supplier, page: PageKind) -> String {
+    if page == PageKind::Cert
+        && let Some(path) = crate::variety::pinyin_path(s, &base_folder(s))
+    {
+        return path;
+    }
     let slug = s.cert_slug;
     match s.layout {
         Layout::Static => match page {

@@ -22,6 +22,24 @@ pub struct TruthCertificate {
     pub failing_checks: Vec<&'static str>,
 }
 
+/// One certificate document (scan or PDF) on a Certifications page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TruthDocument {
+    /// Its absolute URL (on the site, an `img.` subdomain or a CDN host).
+    pub url: String,
+    /// What it certifies: `iso_9001`, `iso_14001`, `iso_45001`, `ce`,
+    /// `rohs`, `fda`, `bsci`, `halal`, `business_licence`, `patent`,
+    /// `trademark`, `certificate_of_origin` or `other`.
+    pub kind: &'static str,
+    /// `png`, `jpeg` or `pdf`.
+    pub format: &'static str,
+    /// The payload of its QR code, or None when it has none.
+    pub qr: Option<String>,
+    /// Whether the page's `src` is a placeholder and the URL sits in
+    /// `data-original`, `data-src` or `srcset`.
+    pub lazy: bool,
+}
+
 /// One supplier's ground truth (one line of `truth.jsonl`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Truth {
@@ -39,6 +57,12 @@ pub struct Truth {
     pub red_flag: Option<bool>,
     /// URLs a correct crawler never requests.
     pub must_not_request: Vec<String>,
+    /// How the certifications page is named, headed and linked (a
+    /// [`crate::variety::PageVariant`] name), when `cert_page` is set.
+    pub cert_page_variant: Option<&'static str>,
+    /// The certificate documents the certifications page shows (empty
+    /// when `cert_page` is None).
+    pub documents: Vec<TruthDocument>,
 }
 
 /// Why a file could not be written.
@@ -93,6 +117,20 @@ impl World {
         } else {
             Vec::new()
         };
+        let documents = if visible {
+            crate::documents::plan(self, &s, &spec)
+                .into_iter()
+                .map(|d| TruthDocument {
+                    url: d.url,
+                    kind: d.kind.id(),
+                    format: d.format.id(),
+                    qr: d.qr,
+                    lazy: d.loading.is_lazy(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Truth {
             domain: s.domain.clone(),
             profile: s.profile.name(),
@@ -109,6 +147,8 @@ impl World {
                 Some(false)
             },
             must_not_request: spec.must_not_request(s.profile),
+            cert_page_variant: visible.then(|| crate::variety::page_variant(&s).name()),
+            documents,
         }
     }
 

@@ -16,6 +16,7 @@ use rand::{RngExt as _, SeedableRng as _};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
+use crate::documents::DocumentCache;
 use crate::lang::Lang;
 use crate::names::{self, INDUSTRIES};
 use crate::profile::{CertKind, HostileKind, Profile};
@@ -230,6 +231,11 @@ pub struct Supplier {
     pub certificates: Vec<SimCertificate>,
     /// Random bits that choose between variants of markup.
     pub variant: u64,
+    /// Random bits, from a stream of their own, that choose how the site
+    /// looks beyond its profile: the Certifications page's variant and the
+    /// certificate documents it shows (see the `variety` and `documents`
+    /// modules).
+    pub look: u64,
 }
 
 /// The whole simulated world.
@@ -241,6 +247,7 @@ pub struct World {
     profiles: Vec<Profile>,
     domains: Vec<String>,
     by_domain: HashMap<String, usize>,
+    documents: DocumentCache,
 }
 
 /// Why a world could not be built.
@@ -337,6 +344,7 @@ impl World {
             profiles,
             domains: Vec::with_capacity(n),
             by_domain: HashMap::with_capacity(n),
+            documents: DocumentCache::new(),
         };
         for index in 0..n {
             let slug = world.identity(index).slug;
@@ -373,6 +381,11 @@ impl World {
     /// The configuration.
     pub fn config(&self) -> &WorldConfig {
         &self.config
+    }
+
+    /// The certificate documents rendered so far.
+    pub fn documents(&self) -> &DocumentCache {
+        &self.documents
     }
 
     /// The authorities (the untrusted one last).
@@ -534,6 +547,8 @@ impl World {
                 });
             }
         }
+        // A stream of its own, so that the draws above stay as they were.
+        let look = rng_for(self.config.seed, index, 3).random::<u64>();
         Supplier {
             index,
             name,
@@ -549,6 +564,7 @@ impl World {
             cert_label,
             certificates,
             variant,
+            look,
         }
     }
 

@@ -43,6 +43,8 @@ async fn every_credential_verifies_as_the_truth_says() {
             [
                 "certificates",
                 "cert_page",
+                "cert_page_variant",
+                "documents",
                 "domain",
                 "entry_kinds",
                 "must_not_request",
