@@ -265,6 +265,42 @@ fn print_tables(tallies: &Tallies, sets: &[String]) {
     }
 }
 
+/// A page of `width` × `height` with no code: white, with one in ten
+/// 4 × 4 blocks black (pseudo-random, fixed), like dense small print.
+fn busy_page(width: u32, height: u32) -> GrayImage {
+    let mut state: u32 = 0x9E37_79B9;
+    let blocks: Vec<bool> = (0..width.div_ceil(4) * height.div_ceil(4))
+        .map(|_| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 16).is_multiple_of(10)
+        })
+        .collect();
+    GrayImage::from_fn(width, height, |x, y| {
+        let block = (y / 4) * width.div_ceil(4) + x / 4;
+        let black = blocks.get(block as usize).copied().unwrap_or(false);
+        image::Luma([if black { 0 } else { 255 }])
+    })
+}
+
+/// The worst case of `qr::decode`: a page with no code, which runs every
+/// pass, at the bound and at 600 dpi A4 (shrunk to the bound first).
+fn print_worst_case() {
+    let side = qr::MAX_DECODE_SIDE;
+    for (label, width, height) in [
+        ("at the bound", side * 1000 / 1414, side),
+        ("600 dpi A4", 4961, 7016),
+    ] {
+        let page = busy_page(width, height);
+        let start = Instant::now();
+        let result = qr::decode(&page);
+        println!(
+            "\nno code, {label} ({width} × {height} px): {:?} in {} ms",
+            result,
+            start.elapsed().as_millis()
+        );
+    }
+}
+
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let Some(dir) = args.next().map(PathBuf::from) else {
@@ -295,5 +331,6 @@ fn main() -> ExitCode {
         "passes at each rotation (zxing's minimum in brackets); misreads, disputed and failed summed over rotations"
     );
     print_tables(&tallies, &sets);
+    print_worst_case();
     ExitCode::SUCCESS
 }

@@ -36,9 +36,10 @@ use super::{DocumentError, contain};
 
 /// Longest side, in pixels, an image is decoded at; a larger one is shrunk
 /// to it first (aspect ratio kept). The decoder's time grows with the pixel
-/// count: 2,048 px keeps a 600 dpi A4 scan (7,016 px tall) to 2.9
-/// megapixels, and a QR code printed 2 cm wide on it still has about 4
-/// pixels per module, which the decoder reads.
+/// count: at 2,048 px a page with no code, which runs every pass, takes
+/// about 0.1 s in a release build (BENCHMARKS.md), and a 600 dpi A4 scan
+/// (4,961 × 7,016 px) becomes 1,448 × 2,048, on which a version-5 code
+/// (37 modules) printed 2 cm wide still has 3.7 pixels per module.
 pub const MAX_DECODE_SIDE: u32 = 2048;
 
 /// Standard deviation, in pixels, of the Gaussian blur applied to an
