@@ -153,6 +153,34 @@ fn differences(truth: &Value, o: &Observation) -> Vec<String> {
     if got != want_certs {
         out.push(format!("certificates {got:?}, truth {want_certs:?}"));
     }
+    // Certificate documents: every one the truth lists is read, with its
+    // kind and QR payload (unless the site's time budget stopped the reading).
+    let stopped = o
+        .errors
+        .iter()
+        .any(|e| e.contains("certificate document(s) not read"));
+    if !stopped {
+        for want in truth["documents"].as_array().into_iter().flatten() {
+            let url = want["url"].as_str().unwrap();
+            let Some(got) = o.documents.iter().find(|d| d.url == url) else {
+                out.push(format!("document {url} not found"));
+                continue;
+            };
+            if got.kind != want["kind"].as_str().unwrap() {
+                out.push(format!(
+                    "document {url}: kind {}, truth {}",
+                    got.kind, want["kind"]
+                ));
+            }
+            let payloads: Vec<&str> = got.qr_codes.iter().map(|q| q.payload.as_str()).collect();
+            let want_qr: Vec<&str> = want["qr"].as_str().into_iter().collect();
+            if payloads != want_qr {
+                out.push(format!(
+                    "document {url}: QR {payloads:?}, truth {want_qr:?}"
+                ));
+            }
+        }
+    }
     // Negative controls.
     let controls: BTreeSet<NegativeControl> = o.probes.iter().map(|p| p.negative_control).collect();
     let has_endpoint = kinds.contains("api") || kinds.contains("form");

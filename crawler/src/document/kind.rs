@@ -75,27 +75,38 @@ pub fn all_kinds() -> Vec<DocumentKind> {
 }
 
 /// Evidence made comparable: separators of file names and slugs become
-/// spaces, so `ISO_9001-2015.jpg` reads as `ISO 9001 2015 jpg`.
+/// spaces, so `ISO_9001-2015.jpg` reads as `ISO 9001 2015 jpg`, and a
+/// space goes between Latin and other scripts, so `CE认证证书` reads as
+/// `CE 认证证书` and `\bce\b` finds it.
 fn normalise(evidence: &str) -> String {
-    evidence
-        .chars()
-        .map(|c| {
-            if matches!(c, '_' | '-' | '.' | '/' | '+') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
+    let mut out = String::with_capacity(evidence.len());
+    let mut previous_ascii: Option<bool> = None;
+    for c in evidence.chars() {
+        let c = if matches!(c, '_' | '-' | '.' | '/' | '+') {
+            ' '
+        } else {
+            c
+        };
+        let ascii = c.is_ascii_alphanumeric();
+        let letter = c.is_alphanumeric();
+        if letter && previous_ascii.is_some_and(|p| p != ascii) {
+            out.push(' ');
+        }
+        previous_ascii = letter.then_some(ascii);
+        out.push(c);
+    }
+    out
 }
 
-/// The kind that `evidence` (file name, alt text, caption, text, ...)
-/// names first in the table's order, or [`DocumentKind::other`].
+/// The kind the first piece of `evidence` that names one names (first in
+/// the table's order), or [`DocumentKind::other`]. Evidence comes most
+/// reliable first: the page's label for the document, then its file name,
+/// then its own text, which may mention other kinds in passing.
 pub fn guess_kind<'a>(evidence: impl IntoIterator<Item = &'a str>) -> DocumentKind {
-    let texts: Vec<String> = evidence.into_iter().map(normalise).collect();
-    RULES
-        .iter()
-        .find(|rule| texts.iter().any(|t| rule.pattern.is_match(t)))
+    evidence
+        .into_iter()
+        .map(normalise)
+        .find_map(|text| RULES.iter().find(|rule| rule.pattern.is_match(&text)))
         .map(|rule| rule.kind.clone())
         .unwrap_or_else(DocumentKind::other)
 }
@@ -134,6 +145,17 @@ mod tests {
         assert_eq!(id(&["rcep-co-2026.pdf"]), "certificate_of_origin");
         assert_eq!(id(&["Sertifikat Halal MUI"]), "halal");
         assert_eq!(id(&["实用新型专利证书"]), "patent");
+        assert_eq!(id(&["《CE认证证书》"]), "ce");
+        assert_eq!(id(&["RoHS检测报告"]), "rohs");
+        assert_eq!(
+            id(&[
+                "Business licence",
+                "yyzz.pdf",
+                "CE marked products; ISO 9001"
+            ]),
+            "business_licence",
+            "the page's label wins over the document's text"
+        );
     }
 
     #[test]

@@ -13,7 +13,9 @@ use super::{Run, SiteFindings, push_unique};
 use crate::classify::{certificate_documents, is_document_link};
 use crate::document::kind::{DocumentKind, guess_kind};
 use crate::document::{DOCUMENT_TIME_LIMIT, DocumentContent, DocumentError, read_document, sniff};
-use crate::extract::{ApiEndpoint, document_numbers, is_credential_link, number_in_url};
+use crate::extract::{
+    ApiEndpoint, document_numbers, is_credential_link, looks_like_number, number_in_url,
+};
 use crate::fetch::HttpRequest;
 use crate::observation::{CertificateDocument, QrCode, QrTarget};
 use crate::page::PageFacts;
@@ -22,6 +24,10 @@ use crate::vocab::{Vocabulary, WordList, host_in};
 
 /// Default number of certificate documents fetched per site.
 pub const DEFAULT_MAX_DOCUMENTS: usize = 20;
+/// Share of a site's time budget after which no further document is read:
+/// documents are evidence beside the credentials and probes that follow
+/// them, and must not use up the time those need.
+const DOCUMENT_BUDGET_SHARE: f64 = 0.5;
 /// Characters of a PDF's text used to guess its kind.
 const KIND_TEXT_CHARS: usize = 4000;
 /// The placeholder put into a URL template made from a QR code's URL.
@@ -143,13 +149,26 @@ pub fn route_qr(payload: &str, site: &str, portals: &[String]) -> QrCode {
         code(QrTarget::OfficialPortal, number)
     } else if is_credential_link(&url, "") {
         code(QrTarget::Credential, None)
-    } else if in_site(&url, site)
-        && (number.is_some() || Vocabulary::get().matches(WordList::Verify, url.path()))
-    {
+    } else if in_site(&url, site) && looks_like_endpoint(&url) {
         code(QrTarget::SupplierEndpoint, number)
+    } else if in_site(&url, site) && number.is_some() {
+        // A document named by its number (`/certificate/VN-...`): fetched
+        // as a credential, and judged only if it presents itself as one.
+        code(QrTarget::Credential, number)
     } else {
         code(QrTarget::Other, number)
     }
+}
+
+/// Whether a supplier URL looks like a verification endpoint: it asks
+/// about a number in its query, or its path speaks of an API or of
+/// verifying.
+fn looks_like_endpoint(url: &Url) -> bool {
+    let asks = url.query_pairs().any(|(_, v)| looks_like_number(&v));
+    let api = url.path_segments().is_some_and(|mut s| {
+        s.any(|seg| seg.eq_ignore_ascii_case("api") || seg.starts_with("api."))
+    });
+    asks || api || Vocabulary::get().matches(WordList::Verify, url.path())
 }
 
 /// A GET template for the supplier's endpoint a QR code's URL shows: the
@@ -184,10 +203,22 @@ impl Run<'_> {
     /// later steps: credentials to verify, endpoints and numbers to probe.
     pub(super) async fn read_documents(&mut self, site: &str, found: &mut SiteFindings) {
         let limit = self.screener.config.max_documents;
+        let budget = self.screener.config.site_budget;
+        let stop_at = self.deadline - budget + budget.mul_f64(DOCUMENT_BUDGET_SHARE);
         let candidates = std::mem::take(&mut found.documents);
+        let mut left = 0;
         for candidate in candidates.into_iter().take(limit) {
+            if tokio::time::Instant::now() >= stop_at {
+                left += 1;
+                continue;
+            }
             let document = self.read_one(&candidate, site, found).await;
             self.obs.documents.push(document);
+        }
+        if left > 0 {
+            self.error(format!(
+                "{left} certificate document(s) not read: half the site's time budget was used"
+            ));
         }
     }
 
@@ -327,6 +358,14 @@ mod tests {
             "https://tradetrust.example/?q=%7B%22type%22%3A%22DOCUMENT%22%2C%22payload%22%3A%7B%7D%7D",
         );
         assert_eq!(tt.leads_to, QrTarget::Tradetrust);
+        assert_eq!(
+            route("https://acme.test/verify?no=VN-RCEP-26-00001230").leads_to,
+            QrTarget::SupplierEndpoint
+        );
+        assert_eq!(
+            route("https://acme.test/certificate/VN-RCEP-26-00001230").leads_to,
+            QrTarget::Credential
+        );
         assert_eq!(route("https://acme.test/").leads_to, QrTarget::Other);
         assert_eq!(route("just some text").leads_to, QrTarget::Other);
     }

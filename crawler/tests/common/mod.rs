@@ -92,4 +92,3 @@ pub fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(body);
     out
 }
-
