@@ -185,13 +185,9 @@ proptest! {
     }
 }
 
-#[test]
-fn the_model_scores_a_complete_supplier_100() {
-    let mut checks = Checks::all_unknown("x");
-    for name in CheckName::ALL {
-        checks.set(name, CheckResult::pass());
-    }
-    let o = Observation {
+/// A supplier with a linked Certifications page and nothing else.
+fn bare_observation() -> Observation {
+    Observation {
         domain: "s.test".into(),
         name: "S".into(),
         country: "CN".into(),
@@ -203,6 +199,24 @@ fn the_model_scores_a_complete_supplier_100() {
         pages_fetched: 2,
         cert_pages: vec!["http://s.test/certs".into()],
         robots_blocked: Vec::new(),
+        entries: Vec::new(),
+        probes: Vec::new(),
+        certificates: Vec::new(),
+        errors: Vec::new(),
+        cert_page_linked: true,
+        cert_page_evidence: Vec::new(),
+        documents: Vec::new(),
+        documents_fetched: 0,
+    }
+}
+
+#[test]
+fn the_model_scores_a_complete_supplier_100() {
+    let mut checks = Checks::all_unknown("x");
+    for name in CheckName::ALL {
+        checks.set(name, CheckResult::pass());
+    }
+    let o = Observation {
         entries: vec![
             Entry {
                 kind: EntryKind::Api,
@@ -225,11 +239,7 @@ fn the_model_scores_a_complete_supplier_100() {
             negative_control: NegativeControl::Rejected,
         }],
         certificates: vec![report(1, checks)],
-        errors: Vec::new(),
-        cert_page_linked: true,
-        cert_page_evidence: Vec::new(),
-        documents: Vec::new(),
-        documents_fetched: 0,
+        ..bare_observation()
     };
     let r = score(&o, &Weights::default());
     assert_eq!(r.score, 100, "{:?}", r.explanations);
@@ -262,27 +272,7 @@ fn a_certificate_of_origin_with_a_portal_qr_code_earns_the_portal_entry_credit()
         certificate_numbers: Vec::new(),
         error: None,
     };
-    let bare = Observation {
-        domain: "s.test".into(),
-        name: "S".into(),
-        country: "CN".into(),
-        region: String::new(),
-        website: "http://s.test/".into(),
-        tags: BTreeMap::new(),
-        crawled_at: chrono::Utc::now(),
-        duration_ms: 1,
-        pages_fetched: 2,
-        cert_pages: vec!["http://s.test/certs".into()],
-        robots_blocked: Vec::new(),
-        entries: Vec::new(),
-        probes: Vec::new(),
-        certificates: Vec::new(),
-        errors: Vec::new(),
-        cert_page_linked: true,
-        cert_page_evidence: Vec::new(),
-        documents: Vec::new(),
-        documents_fetched: 0,
-    };
+    let bare = bare_observation();
     let entry = |o: &Observation| score(o, &Weights::default()).components["entry"];
     assert_eq!(entry(&bare), 0);
     let mut with_co = bare.clone();
