@@ -217,7 +217,22 @@ pub fn read_document(bytes: &[u8]) -> Result<DocumentContent, DocumentError> {
         content.qr_codes = qr::decode(&gray)?;
         return Ok(content);
     }
+    if !bytes.windows(5).any(|w| w == b"%%EOF") {
+        // A cut download or a broken upload: what a reader would recover
+        // from it is not the document the supplier meant to show.
+        return Err(DocumentError::Pdf(
+            "truncated: the file ends before its %%EOF marker".to_owned(),
+        ));
+    }
     let pdf = pdf::read(bytes)?;
+    if pdf.pages == 0 {
+        // A page tree that loops or points nowhere: nothing was read.
+        let mut reason = "no page could be read".to_owned();
+        if let Some(first) = pdf.warnings.first() {
+            reason.push_str(&format!(" ({first})"));
+        }
+        return Err(DocumentError::Pdf(reason));
+    }
     content.pages = Some(pdf.pages);
     content.dimensions = pdf.first_page_size;
     content.text = pdf.text;
