@@ -266,7 +266,7 @@ pub fn is_document_link(url: &Url) -> bool {
 pub fn certificate_documents(page: &PageFacts) -> Vec<(Url, String)> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
-    for image in &page.images {
+    for image in page.images.iter().filter(|i| !i.in_frame) {
         if let Some(evidence) = certificate_image_evidence(image) {
             let target = image
                 .link

@@ -75,6 +75,11 @@ pub struct PageImage {
     pub caption: String,
     /// Where a link around it points, when it is inside one.
     pub link: Option<Url>,
+    /// Whether it sits in the page's frame (`header`, `nav`, `footer`):
+    /// logos, menus and badges, not content.
+    pub in_frame: bool,
+    /// Its `width` and `height` attributes, when both are plain numbers.
+    pub declared_size: Option<(u32, u32)>,
 }
 
 /// What a page says, as far as screening needs it.
@@ -367,12 +372,20 @@ fn read_image(img: ElementRef<'_>, resolve: &impl Fn(&str) -> Option<Url>) -> Op
         .find(|a| a.value().name() == "a")
         .and_then(|a| a.value().attr("href"))
         .and_then(resolve);
+    let in_frame = ancestors().any(|a| matches!(a.value().name(), "header" | "nav" | "footer"));
+    let number = |name: &str| {
+        e.attr(name)
+            .and_then(|v| v.trim().trim_end_matches("px").parse::<u32>().ok())
+    };
+    let declared_size = number("width").zip(number("height"));
     Some(PageImage {
         url,
         alt: attr_text(img, "alt"),
         title: attr_text(img, "title"),
         caption,
         link,
+        in_frame,
+        declared_size,
     })
 }
 

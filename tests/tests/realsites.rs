@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::realsites::{RealSites, normalised_page};
+use common::realsites::{RealSite, RealSites, normalised_page};
 use crawler::crawl::crawl;
 use crawler::observation::Observation;
 use crawler::polite::{PoliteFetcher, Politeness};
@@ -41,6 +41,13 @@ struct Score {
     negatives: usize,
     clean: usize,
     misses: Vec<String>,
+    /// Truth documents (on pages found) that could be read within
+    /// `--max-documents`, and how many of them were.
+    documents_due: usize,
+    documents_found: usize,
+    /// Documents recorded, and how many of them the truth lists.
+    documents_recorded: usize,
+    documents_listed: usize,
 }
 
 async fn crawl_corpus(corpus: Arc<RealSites>) -> BTreeMap<String, Observation> {
@@ -108,6 +115,7 @@ fn score(
             s.misses
                 .push(format!("{} (right, also claims {extra:?})", site.slug));
         }
+        count_documents(site, o, &mut s);
         if !right {
             s.misses.push(format!(
                 "{}: want {want:?}, found {found:?}; evidence {:?}",
@@ -116,6 +124,40 @@ fn score(
         }
     }
     s
+}
+
+/// Compares the documents recorded on a site with the truth's
+/// `cert_links` of its Certifications pages that were found.
+fn count_documents(site: &RealSite, o: &Observation, s: &mut Score) {
+    let pages: Vec<Url> = o
+        .cert_pages
+        .iter()
+        .filter_map(|u| Url::parse(u).ok())
+        .filter(|u| {
+            site.cert_pages
+                .iter()
+                .any(|p| normalised_page(u.path()) == normalised_page(p))
+        })
+        .collect();
+    let Some(page) = pages.first() else {
+        return;
+    };
+    let want: BTreeSet<String> = site
+        .cert_links
+        .iter()
+        .filter_map(|l| page.join(l.trim()).ok())
+        .map(|u| u.to_string())
+        .collect();
+    let recorded: BTreeSet<String> = o.documents.iter().map(|d| d.url.clone()).collect();
+    s.documents_due += want.len().min(ScreenConfig::default().max_documents);
+    s.documents_found += want.intersection(&recorded).count();
+    s.documents_recorded += recorded.len();
+    s.documents_listed += recorded.iter().filter(|u| want.contains(*u)).count();
+    if std::env::var_os("REALSITES_DEBUG").is_some() && site.in_development_half() {
+        let missed: Vec<&String> = want.difference(&recorded).take(4).collect();
+        let extra: Vec<&String> = recorded.difference(&want).take(4).collect();
+        println!("    {}: missed {missed:?} extra {extra:?}", site.slug);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,6 +175,11 @@ async fn shared_realsites_certifications_pages_are_found() {
         println!(
             "{half}: {}/{} Certifications pages found, {}/{} sites without one left clean",
             s.found, s.positives, s.clean, s.negatives
+        );
+        println!(
+            "  certificate documents: {}/{} of the truth's found (capped at --max-documents), \
+             {}/{} of those recorded are in the truth",
+            s.documents_found, s.documents_due, s.documents_listed, s.documents_recorded
         );
         for miss in &s.misses {
             println!("  {miss}");

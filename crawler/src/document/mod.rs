@@ -197,6 +197,23 @@ pub fn contain<T>(
     }
 }
 
+/// Adds the QR codes of `images` to `codes`, each once; a decoder error
+/// becomes a warning.
+fn decode_all(images: &[::image::GrayImage], codes: &mut Vec<String>, warnings: &mut Vec<String>) {
+    for image in images {
+        match qr::decode(image) {
+            Ok(found) => {
+                for code in found {
+                    if !codes.contains(&code) {
+                        codes.push(code);
+                    }
+                }
+            }
+            Err(e) => warnings.push(e.to_string()),
+        }
+    }
+}
+
 /// Reads a document: its format, the QR codes in it (for a PDF, in its
 /// embedded images and rendered pages) and a PDF's text.
 pub fn read_document(bytes: &[u8]) -> Result<DocumentContent, DocumentError> {
@@ -224,7 +241,14 @@ pub fn read_document(bytes: &[u8]) -> Result<DocumentContent, DocumentError> {
             "truncated: the file ends before its %%EOF marker".to_owned(),
         ));
     }
-    let pdf = pdf::read(bytes)?;
+    // QR codes in the embedded images first; the pages are rendered (for
+    // QR codes drawn as vector graphics) only when those carry none.
+    let mut codes: Vec<String> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    let pdf = pdf::read_then(bytes, |read| {
+        decode_all(&read.images, &mut codes, &mut warnings);
+        codes.is_empty()
+    })?;
     if pdf.pages == 0 {
         // A page tree that loops or points nowhere: nothing was read.
         let mut reason = "no page could be read".to_owned();
@@ -233,22 +257,13 @@ pub fn read_document(bytes: &[u8]) -> Result<DocumentContent, DocumentError> {
         }
         return Err(DocumentError::Pdf(reason));
     }
+    decode_all(&pdf.rendered, &mut codes, &mut warnings);
     content.pages = Some(pdf.pages);
     content.dimensions = pdf.first_page_size;
     content.text = pdf.text;
     content.warnings = pdf.warnings;
-    for image in pdf.images.iter().chain(&pdf.rendered) {
-        match qr::decode(image) {
-            Ok(codes) => {
-                for code in codes {
-                    if !content.qr_codes.contains(&code) {
-                        content.qr_codes.push(code);
-                    }
-                }
-            }
-            Err(e) => content.warnings.push(e.to_string()),
-        }
-    }
+    content.warnings.extend(warnings);
+    content.qr_codes = codes;
     Ok(content)
 }
 

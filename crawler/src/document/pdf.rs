@@ -61,6 +61,17 @@ pub struct PdfContent {
 /// renderer is contained: for a page, as a warning; while parsing, as the
 /// error.
 pub fn read(bytes: &[u8]) -> Result<PdfContent, DocumentError> {
+    read_then(bytes, |_| true)
+}
+
+/// Reads a PDF as [`read`] does, but renders its pages only when
+/// `should_render`, shown the text and images read so far, says so:
+/// rendering costs more than everything else together, and is needed only
+/// when the embedded images did not carry what was looked for.
+pub fn read_then(
+    bytes: &[u8],
+    should_render: impl FnOnce(&PdfContent) -> bool,
+) -> Result<PdfContent, DocumentError> {
     contain("PDF", || {
         let pdf = parse(bytes)?;
         let scan = scan_streams(&pdf)?;
@@ -79,7 +90,7 @@ pub fn read(bytes: &[u8]) -> Result<PdfContent, DocumentError> {
             content
                 .warnings
                 .push("pages not rendered: the PDF holds an image too large to decode".to_owned());
-        } else {
+        } else if should_render(&content) {
             content.rendered = render(pages, &mut content.warnings);
         }
         Ok(content)

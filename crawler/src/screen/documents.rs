@@ -40,52 +40,128 @@ pub(super) struct DocumentCandidate {
     page: Url,
     /// What named it as a certificate, empty when nothing did.
     evidence: String,
+    /// Whether its labels or name speak of certificates.
+    labelled: bool,
 }
 
-/// The documents a Certifications page shows or links: those with
-/// certificate evidence first, then other linked images and PDFs (gallery
-/// links and downloads); anything that is also on the start page (logos,
-/// banners) is site chrome and left out.
-pub(super) fn candidates(
-    page_url: &Url,
-    page: &PageFacts,
-    chrome: &HashSet<String>,
-) -> Vec<DocumentCandidate> {
-    let mut seen: HashSet<String> = chrome.clone();
+impl DocumentCandidate {
+    /// Where the document is.
+    pub(super) fn url(&self) -> &Url {
+        &self.url
+    }
+}
+
+/// Images smaller than this on a side (by their `width` and `height`
+/// attributes) are icons, not certificate scans.
+const MIN_SCAN_SIDE: u32 = 100;
+/// An image or file that appears on this many pages of a site is part of
+/// its template (a logo, a banner), not a document of one page.
+const SITE_WIDE_PAGES: u32 = 3;
+/// Words in a file name that mark site chrome.
+const CHROME_WORDS: &[&str] = &[
+    "logo",
+    "icon",
+    "banner",
+    "bg",
+    "background",
+    "arrow",
+    "flag",
+    "sprite",
+    "loading",
+    "placeholder",
+    "blank",
+    "spacer",
+    "avatar",
+    "qrcode-wechat",
+    "wechat",
+    "weixin",
+];
+
+/// The documents a Certifications page shows or links, best evidence
+/// first: images and document links whose labels or names speak of
+/// certificates; then other linked images and PDFs (gallery links,
+/// downloads); then the page's other content images (unlabelled scans in a
+/// gallery), leaving out the frame (`header`, `nav`, `footer`), icons and
+/// files named like chrome.
+pub(super) fn candidates(page_url: &Url, page: &PageFacts) -> Vec<DocumentCandidate> {
+    let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
-    for (url, evidence) in certificate_documents(page) {
+    let mut push = |url: &Url, evidence: String, labelled: bool| {
         if seen.insert(url.to_string()) {
             out.push(DocumentCandidate {
-                url,
+                url: url.clone(),
                 page: page_url.clone(),
                 evidence,
+                labelled,
             });
         }
+    };
+    for (url, evidence) in certificate_documents(page) {
+        push(&url, evidence, true);
     }
     for link in page.links.iter().filter(|l| is_document_link(&l.url)) {
-        if seen.insert(link.url.to_string()) {
-            out.push(DocumentCandidate {
-                url: link.url.clone(),
-                page: page_url.clone(),
-                evidence: String::new(),
-            });
+        if !is_chrome_name(&link.url) {
+            push(&link.url, String::new(), false);
+        }
+    }
+    for image in &page.images {
+        let small = image
+            .declared_size
+            .is_some_and(|(w, h)| w < MIN_SCAN_SIDE || h < MIN_SCAN_SIDE);
+        if !image.in_frame && !small && !is_chrome_name(&image.url) && is_document_link(&image.url)
+        {
+            push(&image.url, String::new(), false);
         }
     }
     out
 }
 
-/// The images and document links of the start page: site chrome.
-pub(super) fn chrome_of(page: &PageFacts) -> HashSet<String> {
-    page.images
-        .iter()
-        .map(|i| i.url.to_string())
-        .chain(
-            page.links
-                .iter()
-                .filter(|l| is_document_link(&l.url))
-                .map(|l| l.url.to_string()),
-        )
-        .collect()
+/// Whether a file's name marks it as site chrome (a logo, an icon), or its
+/// format is one certificate scans do not come in (SVG, GIF).
+fn is_chrome_name(url: &Url) -> bool {
+    let name = file_name(url).to_ascii_lowercase();
+    name.ends_with(".svg")
+        || name.ends_with(".gif")
+        || CHROME_WORDS.iter().any(|w| {
+            name.split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|part| part == *w)
+        })
+}
+
+/// Counts, per URL, the pages of a site whose images and document links
+/// include it, so that template images can be told from documents.
+#[derive(Default)]
+pub(super) struct SiteWide {
+    pages: std::collections::HashMap<String, u32>,
+}
+
+impl SiteWide {
+    /// Notes the images and document links of one page.
+    pub(super) fn note(&mut self, page: &PageFacts) {
+        let urls: HashSet<String> = page
+            .images
+            .iter()
+            .map(|i| i.url.to_string())
+            .chain(
+                page.links
+                    .iter()
+                    .filter(|l| is_document_link(&l.url))
+                    .map(|l| l.url.to_string()),
+            )
+            .collect();
+        for url in urls {
+            *self.pages.entry(url).or_default() += 1;
+        }
+    }
+
+    /// Whether an unlabelled candidate is part of the site's template.
+    fn is_template(&self, candidate: &DocumentCandidate) -> bool {
+        !candidate.labelled
+            && self
+                .pages
+                .get(candidate.url.as_str())
+                .is_some_and(|n| *n >= SITE_WIDE_PAGES)
+    }
 }
 
 /// Reads a document's bytes on a blocking thread, at most `decoders` at a
@@ -205,7 +281,10 @@ impl Run<'_> {
         let limit = self.screener.config.max_documents;
         let budget = self.screener.config.site_budget;
         let stop_at = self.deadline - budget + budget.mul_f64(DOCUMENT_BUDGET_SHARE);
-        let candidates = std::mem::take(&mut found.documents);
+        let mut candidates = std::mem::take(&mut found.documents);
+        candidates.retain(|c| !found.site_wide.is_template(c));
+        // Labelled documents of every page before unlabelled ones.
+        candidates.sort_by_key(|c| !c.labelled);
         let mut left = 0;
         for candidate in candidates.into_iter().take(limit) {
             if tokio::time::Instant::now() >= stop_at {

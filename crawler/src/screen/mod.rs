@@ -129,6 +129,8 @@ struct SiteFindings {
     documents: Vec<documents::DocumentCandidate>,
     /// Numbers read from certificate documents (QR codes, PDF text).
     document_numbers: Vec<String>,
+    /// On how many pages each image and document link appears.
+    site_wide: documents::SiteWide,
 }
 
 impl SiteFindings {
@@ -431,9 +433,6 @@ impl Run<'_> {
         // Pages some fetched page links to (a page known only from a sitemap
         // is harder for a buyer to find).
         let mut linked: HashSet<String> = HashSet::new();
-        // Images and files of the start page: logos and banners, not
-        // certificates.
-        let mut chrome: HashSet<String> = HashSet::new();
         while let Some(item) = frontier.pop() {
             if self.obs.pages_fetched >= config.max_pages {
                 break;
@@ -476,17 +475,12 @@ impl Run<'_> {
                 start_page: item.depth == 0,
             };
             let class = classify(&page_url, &facts, &f, &context, PageWeights::get());
-            if item.depth == 0 {
-                chrome = documents::chrome_of(&facts);
-            }
+            found.site_wide.note(&facts);
             if class.is_cert_page {
-                let chrome = if item.depth == 0 {
-                    HashSet::new()
-                } else {
-                    chrome.clone()
-                };
-                for candidate in documents::candidates(&page_url, &facts, &chrome) {
-                    found.documents.push(candidate);
+                for candidate in documents::candidates(&page_url, &facts) {
+                    if !found.documents.iter().any(|d| d.url() == candidate.url()) {
+                        found.documents.push(candidate);
+                    }
                 }
                 if !item.from_sitemap {
                     linked.insert(visit_key(&page_url));

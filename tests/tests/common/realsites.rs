@@ -32,6 +32,9 @@ pub struct RealSite {
     pub home: String,
     /// Paths of its Certifications pages (empty: it has none).
     pub cert_pages: Vec<String>,
+    /// Certificate documents linked or embedded on those pages, as the
+    /// attribute values are written.
+    pub cert_links: Vec<String>,
     /// Its line in `truth.jsonl`, from 1.
     pub line: usize,
     /// Non-HTML files that exist on the real site.
@@ -78,6 +81,12 @@ impl RealSites {
                 cert_pages: v["cert_pages"]
                     .as_array()
                     .expect("cert_pages")
+                    .iter()
+                    .filter_map(|p| p.as_str().map(str::to_owned))
+                    .collect(),
+                cert_links: v["cert_links"]
+                    .as_array()
+                    .expect("cert_links")
                     .iter()
                     .filter_map(|p| p.as_str().map(str::to_owned))
                     .collect(),
