@@ -176,11 +176,14 @@ def timed(cmd, cwd=None, sample=False):
     }
 
 
-def ecoscout_crawl(seeds, trust, db, binary=BIN):
-    return [binary, "crawl", "-q", "--seeds", seeds, "--trust", trust, "--db", db,
-            "--resolve", "*.test=127.0.0.1", "--delay", "0",
-            "--concurrency", str(GLOBAL), "--per-host-concurrency", str(PER_HOST),
-            "--max-pages", str(MAX_PAGES), "--max-depth", str(MAX_DEPTH)]
+def ecoscout_crawl(seeds, trust, db, binary=BIN, max_documents=None):
+    cmd = [binary, "crawl", "-q", "--seeds", seeds, "--trust", trust, "--db", db,
+           "--resolve", "*.test=127.0.0.1", "--delay", "0",
+           "--concurrency", str(GLOBAL), "--per-host-concurrency", str(PER_HOST),
+           "--max-pages", str(MAX_PAGES), "--max-depth", str(MAX_DEPTH)]
+    if max_documents is not None:
+        cmd += ["--max-documents", str(max_documents)]
+    return cmd
 
 
 def scrapy_crawl(seeds, feed, python=sys.executable, script="supplier_spider.py"):
@@ -214,6 +217,61 @@ def crawl_once(tool, suppliers, workdir, sample=False, keep_db=None):
     result["pages_per_s"] = round(pages / max(result["wall_s"], 0.01), 1)
     result["cpu_s_per_1000_pages"] = round(result["cpu_s"] / max(pages, 1) * 1000, 3)
     return result
+
+
+def documents_cost(cfg, workdir):
+    """The same world crawled with certificate documents read (the default,
+    --max-documents 20) and not read (--max-documents 0), alternating:
+    suppliers per second, since documents add requests."""
+    settings = {"on": None, "off": 0}
+    runs = {"on": [], "off": []}
+    for i in range(cfg["pairs"]):
+        order = ["on", "off"] if i % 2 == 0 else ["off", "on"]
+        for mode in order:
+            log(f"documents {mode} {i + 1}/{cfg['pairs']}: {cfg['suppliers']} suppliers")
+            sim = Sim(cfg["suppliers"], workdir)
+            db = os.path.join(workdir, "documents.db")
+            shutil.rmtree(db, ignore_errors=True)
+            try:
+                r = timed(ecoscout_crawl(sim.seeds, sim.trust, db, max_documents=settings[mode]))
+            finally:
+                r_requests = sim.stop()
+            shutil.rmtree(db, ignore_errors=True)
+            r["requests"] = r_requests
+            r["suppliers_per_s"] = round(cfg["suppliers"] / max(r["wall_s"], 0.01), 1)
+            log(f"  {r['suppliers_per_s']} suppliers/s, {r['requests']} requests, "
+                f"peak RSS {r['peak_rss_mb']} MB")
+            runs[mode].append(r)
+    median = {
+        mode: {k: median_of(rs, k) for k in ("wall_s", "suppliers_per_s", "requests", "cpu_s", "peak_rss_mb")}
+        for mode, rs in runs.items()
+    }
+    cost = 1 - median["on"]["suppliers_per_s"] / median["off"]["suppliers_per_s"]
+    return {
+        "suppliers": cfg["suppliers"],
+        "runs": runs,
+        "median": median,
+        "suppliers_per_s_cost": round(cost, 3),
+        "peak_rss_added_mb": round(median["on"]["peak_rss_mb"] - median["off"]["peak_rss_mb"], 1),
+    }
+
+
+def documents_table(d):
+    on, off = d["median"]["on"], d["median"]["off"]
+    return "\n".join([
+        f"Certificate documents, {d['suppliers']} suppliers (medians of {len(d['runs']['on'])} runs each)",
+        "",
+        "| | documents read (default) | not read (--max-documents 0) |",
+        "|---|---:|---:|",
+        f"| suppliers per second | {on['suppliers_per_s']} | {off['suppliers_per_s']} |",
+        f"| wall time, s | {on['wall_s']} | {off['wall_s']} |",
+        f"| requests served | {on['requests']:.0f} | {off['requests']:.0f} |",
+        f"| CPU s | {on['cpu_s']} | {off['cpu_s']} |",
+        f"| peak RSS, MB | {on['peak_rss_mb']} | {off['peak_rss_mb']} |",
+        "",
+        f"Cost of reading documents: {d['suppliers_per_s_cost'] * 100:.1f}% of suppliers per second "
+        f"(goal: at most 30%), {d['peak_rss_added_mb']} MB of peak RSS.",
+    ])
 
 
 def median_of(runs, key):
@@ -461,6 +519,9 @@ def goals(r):
         {"goal": "verification vs raw Ed25519 (openssl)", "target": ">= 0.5",
          "measured": f"{r['verification']['share_of_openssl']}",
          "met": r["verification"]["share_of_openssl"] >= 0.5},
+        {"goal": "suppliers per second lost to reading documents", "target": "<= 30%",
+         "measured": f"{r['documents']['suppliers_per_s_cost'] * 100:.1f}%",
+         "met": r["documents"]["suppliers_per_s_cost"] <= 0.30},
         {"goal": f"peak RSS at {r['scale']['runs'][-1]['suppliers']} vs {r['scale']['runs'][0]['suppliers']} suppliers",
          "target": "<= 1.5x", "measured": f"{r['scale']['rss_growth']}x", "met": r["scale"]["rss_growth"] <= 1.5},
     ]
@@ -469,8 +530,21 @@ def goals(r):
 def main():
     parser = argparse.ArgumentParser(description="ecoscout benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller worlds, one pair of runs")
+    parser.add_argument("--only", choices=["documents"],
+                        help="run one part: documents (read vs not read)")
     args = parser.parse_args()
     cfg = QUICK if args.quick else FULL
+    if args.only == "documents":
+        with tempfile.TemporaryDirectory(prefix="ecoscout-bench-") as workdir:
+            d = documents_cost(cfg, workdir)
+        out_dir = os.path.join(ROOT, "bench", "results")
+        os.makedirs(out_dir, exist_ok=True)
+        stem = datetime.date.today().isoformat() + "-documents" + ("-quick" if args.quick else "")
+        with open(os.path.join(out_dir, stem + ".json"), "w") as f:
+            json.dump(d, f, indent=1)
+            f.write("\n")
+        print(documents_table(d))
+        return
     started = time.time()
     result = {
         "date": datetime.date.today().isoformat(),
@@ -494,6 +568,7 @@ def main():
     }
     with tempfile.TemporaryDirectory(prefix="ecoscout-bench-") as workdir:
         result["crawl"] = crawl_comparison(cfg, workdir)
+        result["documents"] = documents_cost(cfg, workdir)
         log("limit: wrk on the same pages")
         result["limit"] = served_limit(cfg, workdir)
         result["limit"]["ecoscout_share"] = round(
@@ -510,7 +585,7 @@ def main():
     with open(os.path.join(out_dir, stem + ".json"), "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
-    text = table(result)
+    text = table(result) + "\n\n" + documents_table(result["documents"])
     with open(os.path.join(out_dir, stem + ".md"), "w") as f:
         f.write(text + "\n")
     print(text)

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Benchmarks ecoscout against Scrapy and against this machine's limits, and
 # writes bench/results/<date>[-quick].json and .md (see BENCHMARKS.md).
-#   bench/run.sh [--quick]
+#   bench/run.sh [--quick] [--only documents]
 # Installs what it needs: wrk, GNU time and openssl from the system's
 # packages when missing, Scrapy in a virtual environment (bench/scrapy/.venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-case "${1:-}" in
-    "" | --quick) ;;
-    *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
-esac
+for arg in "$@"; do
+    case "$arg" in
+        --quick | --only | documents) ;;
+        *) echo "usage: bench/run.sh [--quick] [--only documents]" >&2; exit 2 ;;
+    esac
+done
 
 missing=()
 command -v wrk > /dev/null || missing+=(wrk)
