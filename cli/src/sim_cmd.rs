@@ -39,6 +39,11 @@ pub struct SimArgs {
     /// example `endpoint_slow`). Repeatable, or comma-separated.
     #[arg(long, value_name = "PROFILE", value_delimiter = ',', value_parser = parse_profile)]
     without: Vec<Profile>,
+    /// Render every certificate scan and PDF before serving, instead of on
+    /// first request (for benchmarks: the crawl then meets a server that
+    /// only sends bytes).
+    #[arg(long)]
+    prerender_documents: bool,
 }
 
 fn parse_profile(name: &str) -> Result<Profile, String> {
@@ -74,6 +79,10 @@ fn run_inner(args: SimArgs) -> Result<()> {
             ..SimOptions::default()
         })
         .await?;
+        if args.prerender_documents {
+            let n = world.world().prerender_documents();
+            println!("rendered {n} certificate documents");
+        }
         let addr = world.addr();
         let example = world.world().supplier(0);
         let origin = world.world().spec(&example).origin;

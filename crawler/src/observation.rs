@@ -148,6 +148,12 @@ pub struct CertificateDocument {
     pub evidence: String,
     /// Its format, recognised by content (`png`, `jpeg`, `pdf`), once fetched.
     pub format: Option<String>,
+    /// Whether its content was decoded (QR codes, text). Documents whose
+    /// label names a kind other than a certificate of origin are fetched and
+    /// checked, not decoded: their QR codes lead to certification bodies,
+    /// not to e-CO evidence, and decoding is most of a crawl's CPU.
+    #[serde(default)]
+    pub decoded: bool,
     /// QR codes read from it.
     pub qr_codes: Vec<QrCode>,
     /// Certificate numbers read from it (QR codes, PDF text).

@@ -3,6 +3,9 @@
 //! a loop in its object graph, a truncated PDF) beside one good scan: the
 //! screening ends quickly with one record, each hostile document carries
 //! its error, and the good scan's QR code is still read and followed.
+//! Documents labelled as another kind than a certificate of origin are only
+//! checked (format, claimed size, end marker), the others decoded: both
+//! paths meet a hostile document here.
 
 #![allow(clippy::unwrap_used)]
 
@@ -42,7 +45,7 @@ const CERT_PAGE: &str = r#"<html><head><title>Certificates - Acme</title></head>
 <h1>Certificates</h1><ul>
 <li><img src="/files/iso9001-huge.jpg" alt="ISO 9001 certificate"></li>
 <li><img src="/files/ce-bomb.png" alt="CE certificate"></li>
-<li><a href="/files/rohs-loop.pdf">RoHS test report</a></li>
+<li><a href="/files/scan-0042.pdf">Download</a></li>
 <li><a href="/files/licence-truncated.pdf">Business licence</a></li>
 <li><figure><img data-src="/files/co-2026.png" src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><figcaption>Certificate of Origin Form RCEP</figcaption></figure></li>
 </ul></body></html>"#;
@@ -134,7 +137,7 @@ fn site(request: &Request) -> Vec<u8> {
         "/files/ce-bomb.png" => {
             response(200, &[("content-type", "image/png")], &pixel_bomb(100_000))
         }
-        "/files/rohs-loop.pdf" => response(200, &[("content-type", "application/pdf")], LOOP_PDF),
+        "/files/scan-0042.pdf" => response(200, &[("content-type", "application/pdf")], LOOP_PDF),
         "/files/licence-truncated.pdf" => response(
             200,
             &[("content-type", "application/pdf")],
@@ -189,7 +192,7 @@ async fn hostile_documents_end_as_recorded_errors_and_the_good_one_is_read() {
     for hostile in [
         "iso9001-huge.jpg",
         "ce-bomb.png",
-        "rohs-loop.pdf",
+        "scan-0042.pdf",
         "licence-truncated.pdf",
     ] {
         let d = by_name[hostile];
@@ -205,6 +208,15 @@ async fn hostile_documents_end_as_recorded_errors_and_the_good_one_is_read() {
     );
     assert_eq!(by_name["iso9001-huge.jpg"].kind, "iso_9001");
     assert_eq!(by_name["licence-truncated.pdf"].kind, "business_licence");
+    assert!(!by_name["ce-bomb.png"].decoded);
+    assert!(by_name["scan-0042.pdf"].decoded);
+    assert!(
+        by_name["scan-0042.pdf"]
+            .error
+            .as_ref()
+            .unwrap()
+            .contains("no page")
+    );
     let good = by_name["co-2026.png"];
     assert_eq!(good.error, None);
     assert_eq!(good.kind, "certificate_of_origin");

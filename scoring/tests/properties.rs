@@ -264,6 +264,7 @@ fn a_certificate_of_origin_with_a_portal_qr_code_earns_the_portal_entry_credit()
         kind_label: String::new(),
         evidence: String::new(),
         format: Some("jpeg".into()),
+        decoded: true,
         qr_codes: vec![QrCode {
             payload: "https://check.portal.test/?no=RCEP-CN-2026-000001".into(),
             leads_to,

@@ -388,6 +388,31 @@ impl World {
         &self.documents
     }
 
+    /// Renders every supplier's certificate documents now, on every core,
+    /// instead of on first request: a benchmark then measures the crawler,
+    /// not the sim drawing scans. Returns how many were rendered.
+    pub fn prerender_documents(&self) -> usize {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let rendered = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for worker in 0..threads {
+                let rendered = &rendered;
+                scope.spawn(move || {
+                    for index in (worker..self.len()).step_by(threads) {
+                        let supplier = self.supplier(index);
+                        let spec = self.spec(&supplier);
+                        for doc in crate::documents::plan(self, &supplier, &spec) {
+                            if self.documents.get_or_render(index, &doc).is_ok() {
+                                rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        rendered.into_inner()
+    }
+
     /// The authorities (the untrusted one last).
     pub fn authorities(&self) -> &[SimAuthority] {
         &self.authorities

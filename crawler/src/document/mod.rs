@@ -38,9 +38,12 @@ pub const MAX_PDF_TEXT_CHARS: usize = 20_000;
 /// Resolution pages are rendered at, in dots per inch: a QR code of 2 cm
 /// on paper is then about 160 pixels wide, several pixels a module.
 pub const PDF_RENDER_DPI: f32 = 200.0;
-/// Longest side of a rendered page, in pixels: an A4 page at
-/// [`PDF_RENDER_DPI`] is 1654 × 2339; a larger page is rendered smaller.
-pub const MAX_RENDERED_SIDE: u32 = 2400;
+/// Longest side of a rendered page, in pixels: the QR decoder's own limit
+/// ([`qr::MAX_DECODE_SIDE`]), so that a rendered page is never resized
+/// again before decoding (resizing an A4 page rendered at 2339 pixels cost
+/// more than half a crawl's CPU). An A4 page is rendered at 1448 × 2048,
+/// about 175 dpi.
+pub const MAX_RENDERED_SIDE: u32 = qr::MAX_DECODE_SIDE;
 /// Most bytes one Flate-compressed stream of a PDF may inflate to. The
 /// PDF is refused before any of its pages is read when one would inflate
 /// further: a deflate bomb expands a thousandfold.
@@ -197,6 +200,42 @@ pub fn contain<T>(
     }
 }
 
+/// Checks a document without decoding it: its format, an image's claimed
+/// dimensions (within [`MAX_IMAGE_PIXELS`]), a PDF's end marker. Cheap
+/// enough for every document; [`read_document`] does the decoding.
+pub fn check_document(bytes: &[u8]) -> Result<DocumentContent, DocumentError> {
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(DocumentError::TooLarge {
+            bytes: bytes.len(),
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
+    let format = sniff(bytes).ok_or(DocumentError::Unsupported)?;
+    let mut content = DocumentContent {
+        format: Some(format),
+        ..DocumentContent::default()
+    };
+    if format.is_image() {
+        content.dimensions = Some(image::checked_dimensions(bytes)?);
+    } else {
+        check_pdf_end(bytes)?;
+    }
+    Ok(content)
+}
+
+/// A PDF without `%%EOF` is a cut download or a broken upload: what a
+/// reader would recover from it is not the document the supplier meant to
+/// show.
+fn check_pdf_end(bytes: &[u8]) -> Result<(), DocumentError> {
+    if bytes.windows(5).any(|w| w == b"%%EOF") {
+        Ok(())
+    } else {
+        Err(DocumentError::Pdf(
+            "truncated: the file ends before its %%EOF marker".to_owned(),
+        ))
+    }
+}
+
 /// Adds the QR codes of `images` to `codes`, each once; a decoder error
 /// becomes a warning.
 fn decode_all(images: &[::image::GrayImage], codes: &mut Vec<String>, warnings: &mut Vec<String>) {
@@ -234,13 +273,7 @@ pub fn read_document(bytes: &[u8]) -> Result<DocumentContent, DocumentError> {
         content.qr_codes = qr::decode(&gray)?;
         return Ok(content);
     }
-    if !bytes.windows(5).any(|w| w == b"%%EOF") {
-        // A cut download or a broken upload: what a reader would recover
-        // from it is not the document the supplier meant to show.
-        return Err(DocumentError::Pdf(
-            "truncated: the file ends before its %%EOF marker".to_owned(),
-        ));
-    }
+    check_pdf_end(bytes)?;
     // QR codes in the embedded images first; the pages are rendered (for
     // QR codes drawn as vector graphics) only when those carry none.
     let mut codes: Vec<String> = Vec::new();

@@ -12,7 +12,9 @@ use url::Url;
 use super::{Run, SiteFindings, push_unique};
 use crate::classify::{certificate_documents, is_document_link};
 use crate::document::kind::{DocumentKind, guess_kind};
-use crate::document::{DOCUMENT_TIME_LIMIT, DocumentContent, DocumentError, read_document, sniff};
+use crate::document::{
+    DOCUMENT_TIME_LIMIT, DocumentContent, DocumentError, check_document, read_document, sniff,
+};
 use crate::extract::{
     ApiEndpoint, document_numbers, is_credential_link, looks_like_number, number_in_url,
 };
@@ -315,6 +317,7 @@ impl Run<'_> {
             kind_label: String::new(),
             evidence: candidate.evidence.clone(),
             format: None,
+            decoded: false,
             qr_codes: Vec::new(),
             certificate_numbers: Vec::new(),
             error: None,
@@ -324,11 +327,20 @@ impl Run<'_> {
             Err(error) => document.error = Some(error),
             Ok(body) => {
                 document.format = sniff(&body).map(|f| f.as_str().to_owned());
-                match read_off_thread(&self.screener.decoders, body).await {
-                    Err(e) => document.error = Some(e.to_string()),
-                    Ok(content) => {
-                        text = content.text.chars().take(KIND_TEXT_CHARS).collect();
-                        self.follow_content(&content, site, &mut document, found);
+                let labelled = guess_kind([candidate.evidence.as_str(), name.as_str()]);
+                document.decoded =
+                    labelled.is_certificate_of_origin() || labelled == DocumentKind::other();
+                if !document.decoded {
+                    if let Err(e) = check_document(&body) {
+                        document.error = Some(e.to_string());
+                    }
+                } else {
+                    match read_off_thread(&self.screener.decoders, body).await {
+                        Err(e) => document.error = Some(e.to_string()),
+                        Ok(content) => {
+                            text = content.text.chars().take(KIND_TEXT_CHARS).collect();
+                            self.follow_content(&content, site, &mut document, found);
+                        }
                     }
                 }
             }
