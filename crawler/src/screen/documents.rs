@@ -26,6 +26,10 @@ use crate::vocab::{Vocabulary, WordList, host_in};
 
 /// Default number of certificate documents fetched per site.
 pub const DEFAULT_MAX_DOCUMENTS: usize = 20;
+/// Documents noted per site at most, before the best `--max-documents` of
+/// them are chosen: a site whose every page is a gallery cannot grow the
+/// list without bound.
+pub(super) const MAX_DOCUMENT_CANDIDATES: usize = 1000;
 /// Share of a site's time budget after which no further document is read:
 /// documents are evidence beside the credentials and probes that follow
 /// them, and must not use up the time those need.

@@ -131,9 +131,21 @@ struct SiteFindings {
     document_numbers: Vec<String>,
     /// On how many pages each image and document link appears.
     site_wide: documents::SiteWide,
+    /// URLs of `documents`.
+    document_urls: HashSet<String>,
 }
 
 impl SiteFindings {
+    /// Adds a certificate document to read, once per URL and at most
+    /// [`documents::MAX_DOCUMENT_CANDIDATES`] per site.
+    fn add_document(&mut self, candidate: documents::DocumentCandidate) {
+        if self.documents.len() < documents::MAX_DOCUMENT_CANDIDATES
+            && self.document_urls.insert(candidate.url().to_string())
+        {
+            self.documents.push(candidate);
+        }
+    }
+
     /// Adds what one page offers.
     fn absorb(&mut self, f: Findings) {
         self.entries.extend(f.entries);
@@ -478,9 +490,7 @@ impl Run<'_> {
             found.site_wide.note(&facts);
             if class.is_cert_page {
                 for candidate in documents::candidates(&page_url, &facts) {
-                    if !found.documents.iter().any(|d| d.url() == candidate.url()) {
-                        found.documents.push(candidate);
-                    }
+                    found.add_document(candidate);
                 }
                 if !item.from_sitemap {
                     linked.insert(visit_key(&page_url));
