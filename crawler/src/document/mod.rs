@@ -204,6 +204,18 @@ pub fn contain<T>(
 /// dimensions (within [`MAX_IMAGE_PIXELS`]), a PDF's end marker. Cheap
 /// enough for every document; [`read_document`] does the decoding.
 pub fn check_document(bytes: &[u8]) -> Result<DocumentContent, DocumentError> {
+    let (format, mut content) = recognise(bytes)?;
+    if format.is_image() {
+        content.dimensions = Some(image::checked_dimensions(bytes)?);
+    } else {
+        check_pdf_end(bytes)?;
+    }
+    Ok(content)
+}
+
+/// A document's format, within [`MAX_DOCUMENT_BYTES`], and its content
+/// with only the format known yet.
+fn recognise(bytes: &[u8]) -> Result<(DocumentFormat, DocumentContent), DocumentError> {
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return Err(DocumentError::TooLarge {
             bytes: bytes.len(),
@@ -211,16 +223,11 @@ pub fn check_document(bytes: &[u8]) -> Result<DocumentContent, DocumentError> {
         });
     }
     let format = sniff(bytes).ok_or(DocumentError::Unsupported)?;
-    let mut content = DocumentContent {
+    let content = DocumentContent {
         format: Some(format),
         ..DocumentContent::default()
     };
-    if format.is_image() {
-        content.dimensions = Some(image::checked_dimensions(bytes)?);
-    } else {
-        check_pdf_end(bytes)?;
-    }
-    Ok(content)
+    Ok((format, content))
 }
 
 /// A PDF without `%%EOF` is a cut download or a broken upload: what a
@@ -256,17 +263,7 @@ fn decode_all(images: &[::image::GrayImage], codes: &mut Vec<String>, warnings: 
 /// Reads a document: its format, the QR codes in it (for a PDF, in its
 /// embedded images and rendered pages) and a PDF's text.
 pub fn read_document(bytes: &[u8]) -> Result<DocumentContent, DocumentError> {
-    if bytes.len() > MAX_DOCUMENT_BYTES {
-        return Err(DocumentError::TooLarge {
-            bytes: bytes.len(),
-            limit: MAX_DOCUMENT_BYTES,
-        });
-    }
-    let format = sniff(bytes).ok_or(DocumentError::Unsupported)?;
-    let mut content = DocumentContent {
-        format: Some(format),
-        ..DocumentContent::default()
-    };
+    let (format, mut content) = recognise(bytes)?;
     if format.is_image() {
         let gray = image::decode_gray(bytes)?;
         content.dimensions = Some(gray.dimensions());
