@@ -389,22 +389,35 @@ pub fn classify(
 
 /// The text of a link that names a Certifications page, if it does: its
 /// text (with image alt texts) or title.
-pub fn link_naming_text(link: &Link) -> Option<String> {
+fn link_naming_text(link: &Link) -> Option<String> {
     naming_part(&link.text).or_else(|| naming_part(&link.title))
+}
+
+/// How urgently a link should be followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkPriority {
+    /// Its score in the frontier (`PRIORITY_*`).
+    pub score: u32,
+    /// Whether it names a Certifications page, by its words or its URL.
+    pub named: bool,
+    /// The part of its text or title that names one, kept as evidence of
+    /// how the page it leads to was reached.
+    pub naming_text: Option<String>,
 }
 
 /// How urgently a same-site link should be followed, and whether it names
 /// a Certifications page: by its text, title and image alt text, its URL,
 /// and what it says of verification, origin or certificate kinds.
-pub fn link_priority(link: &Link) -> (u32, bool) {
+pub fn link_priority(link: &Link) -> LinkPriority {
     let vocab = Vocabulary::get();
+    let naming_text = link_naming_text(link);
     let words = format!("{} {}", link.text, link.title);
     let path = format!(
         "{}?{}",
         link.url.path(),
         link.url.query().unwrap_or_default()
     );
-    if link_naming_text(link).is_some() || vocab.slug_matches(&path) {
+    let (score, named) = if naming_text.is_some() || vocab.slug_matches(&path) {
         (PRIORITY_NAMED, true)
     } else if vocab.matches(WordList::Verify, &words) || vocab.matches(WordList::Origin, &words) {
         (PRIORITY_VERIFY, false)
@@ -416,6 +429,11 @@ pub fn link_priority(link: &Link) -> (u32, bool) {
         (PRIORITY_KIND, false)
     } else {
         (PRIORITY_OTHER, false)
+    };
+    LinkPriority {
+        score,
+        named,
+        naming_text,
     }
 }
 
@@ -505,7 +523,12 @@ mod tests {
                <a href="/iso.html">ISO 9001</a><a href="/news.html">News</a>
                <a href="/x.html">References &amp; Certificates</a>"#,
         );
-        let priorities: Vec<(u32, bool)> = page.links.iter().map(link_priority).collect();
+        let priorities: Vec<(u32, bool)> = page
+            .links
+            .iter()
+            .map(link_priority)
+            .map(|p| (p.score, p.named))
+            .collect();
         assert_eq!(
             priorities,
             [

@@ -89,8 +89,6 @@ pub struct PageFacts {
     pub base: Option<Url>,
     /// `<title>`.
     pub title: String,
-    /// Text of `h1` elements.
-    pub h1: String,
     /// `h1` to `h3` headings, in document order.
     pub headings: Vec<Heading>,
     /// Images (`img`, with lazy-loading attributes read).
@@ -207,7 +205,6 @@ pub fn read_page(url: &Url, html: &str) -> PageFacts {
     let mut facts = PageFacts {
         base: Some(base.clone()),
         title: doc.select(&TITLE).next().map(text_of).unwrap_or_default(),
-        h1: doc.select(&H1).map(text_of).collect::<Vec<_>>().join(" "),
         ..PageFacts::default()
     };
     for a in doc.select(&LINKS).take(MAX_LINKS_PER_PAGE) {
@@ -584,7 +581,19 @@ mod tests {
             <button type="submit">查询</button></form></body></html>"#;
         let page = Url::parse("http://a.test/x/page.html").unwrap();
         let facts = read_page(&page, html);
-        assert_eq!(facts.h1, "资质证书");
+        assert_eq!(
+            facts.headings,
+            [
+                Heading {
+                    level: 1,
+                    text: "资质证书".to_owned()
+                },
+                Heading {
+                    level: 3,
+                    text: "Verify".to_owned()
+                }
+            ]
+        );
         assert_eq!(facts.links[0].url.as_str(), "http://a.test/en/certs.html");
         assert!(facts.links[0].text.contains("证书"));
         assert_eq!(facts.links[1].mime, "application/vc");

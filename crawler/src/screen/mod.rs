@@ -18,7 +18,7 @@ use url::Url;
 use crate::charset::decode_html;
 use crate::classify::{
     LinkContext, MAX_LINK_TEXTS, PRIORITY_NAMED, PRIORITY_VERIFY, PageWeights, classify,
-    link_naming_text, link_priority,
+    link_priority,
 };
 use crate::extract::{ApiEndpoint, Findings, FormEndpoint, findings};
 use crate::fetch::HttpRequest;
@@ -227,11 +227,17 @@ fn follow_links(frontier: &mut Frontier, links: &[Link], depth: u32, site: &str)
         if !in_site(&link.url, site) || is_non_page(&link.url) {
             continue;
         }
-        if let Some(text) = link_naming_text(link) {
+        let priority = link_priority(link);
+        if let Some(text) = priority.naming_text {
             frontier.note_link_text(&link.url, text);
         }
-        let (score, named) = link_priority(link);
-        frontier.push(link.url.clone(), score, depth, named, false);
+        frontier.push(
+            link.url.clone(),
+            priority.score,
+            depth,
+            priority.named,
+            false,
+        );
     }
 }
 
