@@ -230,7 +230,7 @@ fn last_segment(url: &Url) -> String {
 
 /// What makes an image look like a certificate scan, if anything does:
 /// its alt text, title, caption or file path speaks of certificates.
-pub fn certificate_image_evidence(image: &PageImage) -> Option<String> {
+fn certificate_image_evidence(image: &PageImage) -> Option<String> {
     certificate_evidence(&image.url, &[&image.alt, &image.title, &image.caption])
 }
 

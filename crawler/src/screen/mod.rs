@@ -32,7 +32,7 @@ use crate::sitemap;
 use crate::urlnorm::{in_site, is_non_page, normalize, visit_key};
 use crate::vocab::{AnswerStatus, Vocabulary, builtin_portals};
 
-pub use documents::{DEFAULT_MAX_DOCUMENTS, is_tradetrust_link, route_qr};
+pub use documents::DEFAULT_MAX_DOCUMENTS;
 
 /// Default page cap per site.
 pub const DEFAULT_MAX_PAGES: u32 = 50;
