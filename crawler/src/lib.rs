@@ -11,8 +11,11 @@
 //!   limits, delays, robots.txt, retries) and [`robots`].
 //! - Reading pages: [`charset`], [`page`], [`urlnorm`], [`sitemap`].
 //! - Finding the Certifications page and its verification entries:
-//!   [`vocab`] (the words, per language), [`extract`] (JSON-LD, forms,
-//!   links), [`openapi`].
+//!   [`vocab`] (the words, per language), [`classify`] (the scored
+//!   Certifications-page judgement and link priority), [`extract`]
+//!   (JSON-LD, forms, links), [`openapi`].
+//! - Certificate documents: [`document`] (scans and PDFs read within
+//!   limits, their kind, their QR codes).
 //! - Checking what a site says: [`probe`] (endpoints, with negative
 //!   controls); credentials are verified independently by `eco`.
 
