@@ -3,7 +3,7 @@
 //! found.
 //!
 //! One pure-Rust stack does all three: `hayro`'s parser reads the file,
-//! its interpreter walks each page's content, a [`Collector`] device keeps
+//! its interpreter walks each page's content, a `Collector` device keeps
 //! the text and images it is shown, and its renderer rasterises pages.
 //! Before any page is read, every stream is checked against the limits
 //! the parser does not enforce itself: what a Flate stream inflates to
