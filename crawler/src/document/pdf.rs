@@ -1,10 +1,11 @@
-//! Reading a PDF: its text, its embedded images and its first pages
-//! rendered, so that QR codes drawn as images or as vector graphics are
-//! found.
+//! Reading a PDF: its text, its embedded images and, where its first pages
+//! draw vector shapes that could be a QR code, those parts rendered, so
+//! that QR codes drawn as images or as vector graphics are found.
 //!
 //! One pure-Rust stack does all three: `hayro`'s parser reads the file,
 //! its interpreter walks each page's content, a `Collector` device keeps
-//! the text and images it is shown, and its renderer rasterises pages.
+//! the text and images it is shown and where small vector shapes are
+//! drawn ([`MIN_QR_MARKS`]), and its renderer rasterises that area.
 //! Before any page is read, every stream is checked against the limits
 //! the parser does not enforce itself: what a Flate stream inflates to
 //! ([`MAX_PDF_STREAM_BYTES`], [`MAX_PDF_INFLATED_BYTES`]) and how many
@@ -22,9 +23,10 @@ use hayro::hayro_interpret::{
 use hayro::hayro_syntax::object::{Name, Object, Stream};
 use hayro::hayro_syntax::page::Page;
 use hayro::hayro_syntax::{Filter, LoadPdfError, Pdf};
-use hayro::kurbo::{BezPath, Point, Rect};
+use hayro::kurbo::{Affine, BezPath, PathEl, Point, Rect};
 use hayro::vello_cpu::color::palette::css::WHITE;
-use hayro::{PixmapSettings, RenderCache, RenderSettings};
+use hayro::vello_cpu::{Pixmap, RasterizerSettings, RenderContext, Resources, TargetInit};
+use hayro::{RenderCache, RenderSettings};
 use image::{GrayImage, Luma};
 
 use super::{
@@ -32,6 +34,33 @@ use super::{
     MAX_PDF_STREAM_BYTES, MAX_PDF_TEXT_CHARS, MAX_RENDERED_PAGES, MAX_RENDERED_SIDE,
     PDF_RENDER_DPI, contain,
 };
+
+/// Fewest small vector shapes ("marks") a page must draw before it is
+/// rendered to look for a QR code drawn as vector graphics. Generators
+/// draw such a code as one filled square or rectangle per dark module or
+/// run of modules, or as the outlines of the dark areas; even the smallest
+/// code (21 × 21 modules) makes well over this many. A page of text,
+/// embedded images and a few rules makes none (glyphs are not paths), and
+/// is not rendered: its images were decoded already.
+pub const MIN_QR_MARKS: usize = 20;
+
+/// Largest mark, as a fraction of the page's shorter side: a finder
+/// pattern (7 modules) of a code up to two thirds of the page wide.
+const MAX_MARK_FRACTION: f64 = 1.0 / 6.0;
+
+/// Pixels the smaller marks (the lower quartile of their shorter sides:
+/// a code's modules, however it is drawn) are rendered at, at most: well
+/// above the two or three a module that the decoder needs, and far fewer
+/// pixels than [`PDF_RENDER_DPI`] gives a code of ordinary size.
+const MARK_PIXELS: f64 = 6.0;
+
+/// Marks whose sides are kept, per page, to find the lower quartile.
+const MAX_MARK_SAMPLES: usize = 4096;
+
+/// Margin added on each side of the marks' area before it is rendered, as
+/// a fraction of the area's longer side: the code's quiet zone, and parts
+/// of it drawn as shapes larger than a mark.
+const MARK_AREA_MARGIN: f64 = 0.25;
 
 /// What a PDF holds, as far as screening needs it.
 #[derive(Debug, Default)]
@@ -46,17 +75,18 @@ pub struct PdfContent {
     /// Images drawn on those pages, decoded to grey, at most
     /// [`MAX_PDF_IMAGES`], each drawn image once.
     pub images: Vec<GrayImage>,
-    /// The first [`MAX_RENDERED_PAGES`] pages, rendered to grey at
-    /// [`PDF_RENDER_DPI`] (smaller when a side would exceed
-    /// [`MAX_RENDERED_SIDE`]).
+    /// Of the first [`MAX_RENDERED_PAGES`] pages, those that draw at least
+    /// [`MIN_QR_MARKS`] small vector shapes: the area of those shapes,
+    /// with a margin, rendered to grey at [`PDF_RENDER_DPI`] (less when a
+    /// side would exceed [`MAX_RENDERED_SIDE`]).
     pub rendered: Vec<GrayImage>,
     /// Parts that could not be read.
     pub warnings: Vec<String>,
 }
 
 /// Reads a PDF: refuses it when a stream would inflate beyond the limits,
-/// then reads the text and images of its first pages and renders the
-/// first of them. Rendering is skipped (with a warning) when the PDF holds
+/// then reads the text and images of its first pages and renders where
+/// the first of them draw vector marks. Rendering is skipped (with a warning) when the PDF holds
 /// an image too large to decode. A panic in the parser, interpreter or
 /// renderer is contained: for a page, as a warning; while parsing, as the
 /// error.
@@ -91,7 +121,7 @@ pub fn read_then(
                 .warnings
                 .push("pages not rendered: the PDF holds an image too large to decode".to_owned());
         } else if should_render(&content) {
-            content.rendered = render(pages, &mut content.warnings);
+            content.rendered = render(pages, &collector.marks, &mut content.warnings);
         }
         Ok(content)
     })
@@ -227,6 +257,7 @@ fn collect(pages: &[Page<'_>], warnings: &mut Vec<String>) -> Collector {
     for (index, page) in pages.iter().take(MAX_PDF_PAGES).enumerate() {
         let (width, height) = page.render_dimensions();
         let bbox = Rect::new(0.0, 0.0, f64::from(width), f64::from(height));
+        collector.marks.push(Marks::on_page(bbox));
         let result = contain("PDF", || {
             let mut context = Context::new(
                 page.initial_transform(true).to_kurbo(),
@@ -246,13 +277,18 @@ fn collect(pages: &[Page<'_>], warnings: &mut Vec<String>) -> Collector {
     collector
 }
 
-/// Renders the first [`MAX_RENDERED_PAGES`] pages to grey; a page that
-/// cannot be rendered is a warning.
-fn render(pages: &[Page<'_>], warnings: &mut Vec<String>) -> Vec<GrayImage> {
+/// Renders, of the first [`MAX_RENDERED_PAGES`] pages, the area of
+/// those that drew at least [`MIN_QR_MARKS`] marks; a page that cannot be
+/// rendered is a warning.
+fn render(pages: &[Page<'_>], marks: &[Marks], warnings: &mut Vec<String>) -> Vec<GrayImage> {
     let cache = RenderCache::new();
     let mut rendered = Vec::new();
-    for (index, page) in pages.iter().take(MAX_RENDERED_PAGES).enumerate() {
-        match contain("PDF renderer", || render_page(page, &cache)) {
+    for (index, (page, marks)) in pages.iter().zip(marks).take(MAX_RENDERED_PAGES).enumerate() {
+        let Some(area) = marks.render_area() else {
+            continue;
+        };
+        let scale = render_scale(area, marks.small_side());
+        match contain("PDF renderer", || render_area(page, &cache, area, scale)) {
             Ok(image) => rendered.push(image),
             Err(e) => warnings.push(format!("page {} not rendered: {e}", index + 1)),
         }
@@ -260,29 +296,56 @@ fn render(pages: &[Page<'_>], warnings: &mut Vec<String>) -> Vec<GrayImage> {
     rendered
 }
 
-/// Renders one page on white at [`PDF_RENDER_DPI`], scaled down so that
-/// its longest side is at most [`MAX_RENDERED_SIDE`] pixels.
-fn render_page<'a>(
+/// Pixels per point for rendering `area`: [`PDF_RENDER_DPI`], less when
+/// the area's longest side would exceed [`MAX_RENDERED_SIDE`] pixels or
+/// the small marks (`small_side` points) would exceed [`MARK_PIXELS`].
+fn render_scale(area: Rect, small_side: Option<f64>) -> f64 {
+    let longest = area.width().max(area.height());
+    let mut scale = (f64::from(PDF_RENDER_DPI) / 72.0).min(f64::from(MAX_RENDERED_SIDE) / longest);
+    if let Some(side) = small_side.filter(|s| *s > 0.0) {
+        scale = scale.min(MARK_PIXELS / side);
+    }
+    scale
+}
+
+/// Renders `area` of a page (in points, the page as shown) on white,
+/// `scale` pixels a point.
+fn render_area<'a>(
     page: &'a Page<'a>,
     cache: &RenderCache<'a>,
+    area: Rect,
+    scale: f64,
 ) -> Result<GrayImage, DocumentError> {
-    let (width, height) = page.render_dimensions();
-    let longest = width.max(height);
-    if !(longest.is_finite() && width >= 1.0 && height >= 1.0) {
+    let longest = area.width().max(area.height()) * scale;
+    if !(longest.is_finite() && area.width() >= 1.0 && area.height() >= 1.0 && scale > 0.0) {
         return Err(DocumentError::pdf(format!(
-            "a page of {width} × {height} points"
+            "an area of {} × {} points",
+            area.width(),
+            area.height()
         )));
     }
-    let scale = (PDF_RENDER_DPI / 72.0).min(MAX_RENDERED_SIDE as f32 / longest);
-    let pixmap = hayro::render(
+    // `as` saturates; the sides are at most MAX_RENDERED_SIDE here.
+    let side = |points: f64| ((points * scale).round() as u16).max(1);
+    let mut context = RenderContext::new(side(area.width()), side(area.height()));
+    let transform = Affine::translate((-area.x0 * scale, -area.y0 * scale))
+        * Affine::scale(scale)
+        * page.initial_transform(true).to_kurbo();
+    hayro::render_into(
         page,
         cache,
         &InterpreterSettings::default(),
         &RenderSettings::default(),
-        &PixmapSettings {
-            x_scale: scale,
-            y_scale: scale,
-            bg_color: WHITE,
+        &mut context,
+        transform,
+    );
+    context.flush();
+    let mut pixmap = Pixmap::new(context.width(), context.height());
+    context.render_with(
+        &mut pixmap,
+        &mut Resources::default(),
+        RasterizerSettings {
+            target_init: TargetInit::Clear(WHITE),
+            ..Default::default()
         },
     );
     let (w, h) = (u32::from(pixmap.width()), u32::from(pixmap.height()));
@@ -294,6 +357,88 @@ fn render_page<'a>(
         .collect::<Vec<u8>>();
     GrayImage::from_raw(w, h, grey)
         .ok_or_else(|| DocumentError::pdf("a page rendered to no pixels"))
+}
+
+/// The small vector shapes one page drew, in points on the page as shown.
+#[derive(Debug, Clone)]
+struct Marks {
+    /// The page.
+    page: Rect,
+    /// Shapes seen whose longer side is at most [`MAX_MARK_FRACTION`] of
+    /// the page's shorter side.
+    count: usize,
+    /// The smallest rectangle holding all of them.
+    area: Option<Rect>,
+    /// The shorter side of each of the first [`MAX_MARK_SAMPLES`].
+    sides: Vec<f64>,
+}
+
+impl Marks {
+    fn on_page(page: Rect) -> Self {
+        Marks {
+            page,
+            count: 0,
+            area: None,
+            sides: Vec::new(),
+        }
+    }
+
+    /// The lower quartile of the marks' shorter sides, in points.
+    fn small_side(&self) -> Option<f64> {
+        let mut sides = self.sides.clone();
+        sides.sort_by(f64::total_cmp);
+        sides.get(sides.len() / 4).copied()
+    }
+
+    /// Counts the closed shapes of `path` (drawn with `transform`, its
+    /// strokes `line_width` wide) that are small enough to be a mark.
+    fn add(&mut self, path: &BezPath, transform: Affine, line_width: f64) {
+        let limit = self.page.width().min(self.page.height()) * MAX_MARK_FRACTION;
+        let pad = line_width * transform.determinant().abs().sqrt() / 2.0;
+        let mut shape: Option<Rect> = None;
+        let mut finish = |shape: Option<Rect>| {
+            let Some(bounds) = shape.map(|r| r.inflate(pad, pad)) else {
+                return;
+            };
+            let longest = bounds.width().max(bounds.height());
+            if longest > 0.0 && longest <= limit {
+                self.count += 1;
+                if self.sides.len() < MAX_MARK_SAMPLES {
+                    self.sides.push(bounds.width().min(bounds.height()));
+                }
+                self.area = Some(self.area.map_or(bounds, |a| a.union(bounds)));
+            }
+        };
+        for element in path.elements() {
+            let points: &[Point] = match element {
+                PathEl::MoveTo(p) => {
+                    finish(shape.take());
+                    &[*p]
+                }
+                PathEl::LineTo(p) => &[*p],
+                PathEl::QuadTo(a, b) => &[*a, *b],
+                PathEl::CurveTo(a, b, c) => &[*a, *b, *c],
+                PathEl::ClosePath => &[],
+            };
+            for point in points {
+                let point = transform * *point;
+                shape = Some(match shape {
+                    None => Rect::from_points(point, point),
+                    Some(r) => r.union_pt(point),
+                });
+            }
+        }
+        finish(shape);
+    }
+
+    /// The area to render: the marks' area with [`MARK_AREA_MARGIN`],
+    /// within the page; none when there are fewer than [`MIN_QR_MARKS`].
+    fn render_area(&self) -> Option<Rect> {
+        let area = self.area.filter(|_| self.count >= MIN_QR_MARKS)?;
+        let margin = area.width().max(area.height()) * MARK_AREA_MARGIN;
+        let area = area.inflate(margin, margin).intersect(self.page);
+        (area.width() > 0.0 && area.height() > 0.0).then_some(area)
+    }
 }
 
 /// Rec. 601 luma of an RGB pixel.
@@ -320,6 +465,8 @@ struct Collector {
     seen: HashSet<u128>,
     /// An image claimed more than [`MAX_IMAGE_PIXELS`].
     oversized_image: bool,
+    /// The vector marks of each page read, in order.
+    marks: Vec<Marks>,
     /// Images that were not decoded, and why.
     warnings: Vec<String>,
 }
@@ -439,7 +586,18 @@ fn grey_stencil(mask: LumaData) -> Option<GrayImage> {
 }
 
 impl<'a> Device<'a> for Collector {
-    fn draw_path(&mut self, _: &BezPath, _: DrawProps<'a>, _: &DrawMode) {}
+    fn draw_path(&mut self, path: &BezPath, props: DrawProps<'a>, mode: &DrawMode) {
+        let line_width = match mode {
+            DrawMode::Invisible => return,
+            DrawMode::Fill(_) => 0.0,
+            DrawMode::Stroke(stroke) | DrawMode::FillAndStroke(_, stroke) => {
+                f64::from(stroke.line_width)
+            }
+        };
+        if let Some(marks) = self.marks.last_mut() {
+            marks.add(path, props.transform, line_width);
+        }
+    }
 
     fn push_clip_path(&mut self, _: &ClipPath) {}
 
