@@ -3,8 +3,8 @@
 //! The decoder is rxing, a pure-Rust port of zxing and zxing-cpp, chosen
 //! over rqrr by measurement on zxing's black-box images (BENCHMARKS.md,
 //! "QR decoders on zxing's blackbox images"; `examples/qr_blackbox.rs`).
-//! An image is read in up to three passes, each inside [`contain`], each
-//! only when the ones before found nothing:
+//! An image is read in up to three passes, inside [`contain`], each only
+//! when the ones before found nothing:
 //!
 //! 1. rxing's QR reader (its zxing-cpp port) looking for every code in the
 //!    image, with TRY_HARDER, on zxing's hybrid (local) binariser;
@@ -18,6 +18,14 @@
 //! When all three find nothing, they are tried once more on a slightly
 //! blurred copy ([`SPECKLE_BLUR_SIGMA`]), which reads through speckle.
 //!
+//! Passes 2 and 3 and the blurred round run only when the first pass's
+//! binarised image holds at least one candidate finder pattern (the
+//! 1:1:3:1:1 square that marks each corner of a code, found by
+//! zxing-cpp's own search). Most certificate images hold no code; without
+//! this gate each of them ran every pass twice, 3 to 6 times the cost of
+//! reading one that has a code. On zxing's black-box images the gate
+//! loses no image that any pass read (BENCHMARKS.md).
+//!
 //! Work is bounded by shrinking any image whose longest side exceeds
 //! [`MAX_DECODE_SIDE`] before decoding.
 
@@ -28,6 +36,7 @@ use image::imageops::{self, FilterType};
 use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
 use rxing::multi::MultipleBarcodeReader;
 use rxing::qrcode::cpp_port::QrReader;
+use rxing::qrcode::cpp_port::detector::FindFinderPatterns;
 use rxing::{
     BarcodeFormat, Binarizer, BinaryBitmap, DecodeHintValue, DecodeHints, Luma8LuminanceSource,
     MultiFormatReader, Reader,
@@ -63,28 +72,46 @@ pub fn decode(image: &GrayImage) -> Result<Vec<String>, DocumentError> {
         return Ok(Vec::new());
     }
     let image = bounded(image);
-    let found = passes(&image)?;
-    if !found.is_empty() {
-        return Ok(found);
+    let first = passes(&image)?;
+    if !first.codes.is_empty() || !first.finder_seen {
+        return Ok(first.codes);
     }
-    passes(&imageops::blur(image.as_ref(), SPECKLE_BLUR_SIGMA))
+    let blurred = passes(&imageops::blur(image.as_ref(), SPECKLE_BLUR_SIGMA))?;
+    Ok(blurred.codes)
 }
 
-/// The three passes over `image`, each only while nothing is found.
-fn passes(image: &GrayImage) -> Result<Vec<String>, DocumentError> {
-    let mut found = Vec::new();
-    for text in every_code(image)? {
-        push_new(&mut found, text);
-    }
-    for binariser in [Binariser::Hybrid, Binariser::GlobalHistogram] {
-        if !found.is_empty() {
-            break;
+/// What the passes over one image found.
+struct Passes {
+    /// The payloads read.
+    codes: Vec<String>,
+    /// Whether the first pass saw anything shaped like a finder pattern.
+    finder_seen: bool,
+}
+
+/// The passes over `image`, each only while nothing is found, and the
+/// later ones only when the first saw a finder pattern.
+fn passes(image: &GrayImage) -> Result<Passes, DocumentError> {
+    contain(DECODER, || {
+        let mut hybrid = BinaryBitmap::new(HybridBinarizer::new(source(image)?));
+        let mut outcome = Passes {
+            codes: every_code(&mut hybrid),
+            finder_seen: true,
+        };
+        if !outcome.codes.is_empty() {
+            return Ok(outcome);
         }
-        if let Some(text) = one_code(image, binariser)? {
-            push_new(&mut found, text);
+        let mut global = BinaryBitmap::new(GlobalHistogramBinarizer::new(source(image)?));
+        outcome.finder_seen = has_finder(&hybrid) || has_finder(&global);
+        if !outcome.finder_seen {
+            return Ok(outcome);
         }
-    }
-    Ok(found)
+        if let Some(text) = first_code(&mut hybrid) {
+            outcome.codes.push(text);
+            return Ok(outcome);
+        }
+        outcome.codes.extend(first_code(&mut global));
+        Ok(outcome)
+    })
 }
 
 /// `image`, shrunk so that its longest side is at most [`MAX_DECODE_SIDE`].
@@ -111,17 +138,6 @@ fn push_new(found: &mut Vec<String>, text: String) {
     if !found.contains(&text) {
         found.push(text);
     }
-}
-
-/// How grey levels are turned into black and white modules.
-#[derive(Debug, Clone, Copy)]
-enum Binariser {
-    /// zxing's hybrid binariser: a threshold per 8 × 8 block, from its
-    /// neighbourhood.
-    Hybrid,
-    /// zxing's global-histogram binariser: one threshold for the whole
-    /// image, from the histogram of a few rows across it.
-    GlobalHistogram,
 }
 
 /// `image`'s grey levels as rxing reads them.
@@ -151,28 +167,23 @@ fn hints() -> DecodeHints {
         ])))
 }
 
-/// Every code rxing's QR reader finds; none when it finds none.
-fn every_code(image: &GrayImage) -> Result<Vec<String>, DocumentError> {
-    contain(DECODER, || {
-        let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source(image)?));
-        let results = QrReader
-            .decode_multiple_with_hints(&mut bitmap, &hints())
-            .unwrap_or_default();
-        Ok(results.iter().map(|r| r.getText().to_owned()).collect())
-    })
+/// Whether `bitmap` holds at least one candidate finder pattern, by
+/// zxing-cpp's search (every third row, then checked across).
+fn has_finder<B: Binarizer>(bitmap: &BinaryBitmap<B>) -> bool {
+    !FindFinderPatterns(bitmap.get_black_matrix(), true, 0).is_empty()
 }
 
-/// One code, by rxing's multi-format reader on `binariser`'s output.
-fn one_code(image: &GrayImage, binariser: Binariser) -> Result<Option<String>, DocumentError> {
-    contain(DECODER, || {
-        let source = source(image)?;
-        Ok(match binariser {
-            Binariser::Hybrid => first_code(&mut BinaryBitmap::new(HybridBinarizer::new(source))),
-            Binariser::GlobalHistogram => first_code(&mut BinaryBitmap::new(
-                GlobalHistogramBinarizer::new(source),
-            )),
-        })
-    })
+/// Every code rxing's QR reader finds in `bitmap`; none when it finds
+/// none.
+fn every_code<B: Binarizer>(bitmap: &mut BinaryBitmap<B>) -> Vec<String> {
+    let mut found = Vec::new();
+    for result in QrReader
+        .decode_multiple_with_hints(bitmap, &hints())
+        .unwrap_or_default()
+    {
+        push_new(&mut found, result.getText().to_owned());
+    }
+    found
 }
 
 #[cfg(test)]
