@@ -49,13 +49,37 @@ pub fn checked_dimensions(bytes: &[u8]) -> Result<(u32, u32), DocumentError> {
 /// Decodes `bytes` (PNG, JPEG, GIF, WebP, BMP or TIFF) to an 8-bit grey
 /// image, after [`checked_dimensions`].
 pub fn decode_gray(bytes: &[u8]) -> Result<GrayImage, DocumentError> {
-    checked_dimensions(bytes)?;
+    let (width, height) = checked_dimensions(bytes)?;
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF])
+        && let Ok(Some(gray)) = contain("JPEG", || Ok(jpeg_luma(bytes, width, height)))
+    {
+        return Ok(gray);
+    }
     contain("image", || {
         let image = reader(bytes)?
             .decode()
             .map_err(|e| DocumentError::Image(e.to_string()))?;
         Ok(to_gray(image))
     })
+}
+
+/// A JPEG's luma channel alone, which is what a colour scan's grey levels
+/// are: the chroma channels are neither upsampled nor converted, a third of
+/// the decoding time of a colour JPEG. `None` when the decoder cannot give
+/// luma for this file (a CMYK JPEG, say), which the general path reads.
+fn jpeg_luma(bytes: &[u8], width: u32, height: u32) -> Option<GrayImage> {
+    use zune_jpeg::zune_core::bytestream::ZCursor;
+    use zune_jpeg::zune_core::colorspace::ColorSpace;
+    use zune_jpeg::zune_core::options::DecoderOptions;
+
+    let options = DecoderOptions::default()
+        .jpeg_set_out_colorspace(ColorSpace::Luma)
+        .set_max_width(usize::try_from(width).ok()?)
+        .set_max_height(usize::try_from(height).ok()?);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    let pixels = decoder.decode().ok()?;
+    let info = decoder.info()?;
+    GrayImage::from_raw(u32::from(info.width), u32::from(info.height), pixels)
 }
 
 /// Grey levels of a decoded image. 8-bit RGB and RGBA, what scans decode
@@ -185,5 +209,27 @@ mod tests {
             .expect("encode");
         png.truncate(png.len() / 2);
         assert!(decode_gray(&png).is_err());
+    }
+
+    #[test]
+    fn a_colour_jpeg_decodes_to_its_luma() {
+        // A scan's paper and ink: near-grey, slightly warm.
+        let rgb = image::RgbImage::from_fn(64, 48, |x, y| {
+            let v = ((x * 4 + y * 5) % 256) as u8;
+            image::Rgb([v.saturating_add(6), v, v.saturating_sub(6)])
+        });
+        let mut jpeg = Vec::new();
+        DynamicImage::ImageRgb8(rgb)
+            .write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+            .expect("encode");
+        let luma = jpeg_luma(&jpeg, 64, 48).expect("a baseline colour JPEG gives luma");
+        assert_eq!(luma.dimensions(), (64, 48));
+        let general = image::load_from_memory(&jpeg).expect("decodes").to_luma8();
+        for (a, b) in general.pixels().zip(luma.pixels()) {
+            assert!(a.0[0].abs_diff(b.0[0]) <= 4, "{a:?} against {b:?}");
+        }
+        assert_eq!(decode_gray(&jpeg).expect("decodes"), luma);
+        // Wider than the limit it is given: the decoder itself refuses it.
+        assert!(jpeg_luma(&jpeg, 32, 48).is_none());
     }
 }
