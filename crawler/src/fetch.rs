@@ -430,10 +430,13 @@ async fn read_capped(
     url: &Url,
     timeout: Duration,
 ) -> Result<Vec<u8>, FetchError> {
-    if response.content_length().is_some_and(|n| n > cap as u64) {
+    let declared = response.content_length();
+    if declared.is_some_and(|n| n > cap as u64) {
         return Err(FetchError::TooLarge { limit: cap });
     }
-    let mut body = Vec::new();
+    // Room for the declared length (within the cap) up front: growing by
+    // doubling copied a document's bytes several times over.
+    let mut body = Vec::with_capacity(declared.map_or(0, |n| n as usize));
     while let Some(chunk) = response
         .chunk()
         .await
