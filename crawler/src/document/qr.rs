@@ -38,7 +38,7 @@ use rxing::multi::MultipleBarcodeReader;
 use rxing::qrcode::cpp_port::QrReader;
 use rxing::qrcode::cpp_port::detector::FindFinderPatterns;
 use rxing::{
-    BarcodeFormat, Binarizer, BinaryBitmap, DecodeHintValue, DecodeHints, Luma8LuminanceSource,
+    BarcodeFormat, Binarizer, BinaryBitmap, DecodeHintValue, DecodeHints, Luma8Source,
     MultiFormatReader, Reader,
 };
 
@@ -61,6 +61,10 @@ pub const MAX_DECODE_SIDE: u32 = 2048;
 /// fails without this pass).
 pub const SPECKLE_BLUR_SIGMA: f32 = 1.0;
 
+/// Shorter side, in pixels, from which an image is first read at half
+/// size. Below it a full read is cheap already.
+pub const HALF_SIZE_MIN_SIDE: u32 = 400;
+
 /// Name under which a panic inside rxing is reported.
 const DECODER: &str = "rxing";
 
@@ -72,6 +76,19 @@ pub fn decode(image: &GrayImage) -> Result<Vec<String>, DocumentError> {
         return Ok(Vec::new());
     }
     let image = bounded(image);
+    // Most codes on scans and renders are big enough to read at half size,
+    // a quarter of the pixels to binarise and search.
+    if image.width().min(image.height()) >= HALF_SIZE_MIN_SIDE {
+        let half = half_size(&image);
+        let found = contain(DECODER, || {
+            Ok(every_code(&mut BinaryBitmap::new(HybridBinarizer::new(
+                source(&half)?,
+            ))))
+        })?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
     let first = passes(&image)?;
     if !first.codes.is_empty() || !first.finder_seen {
         return Ok(first.codes);
@@ -133,6 +150,25 @@ fn bounded(image: &GrayImage) -> std::borrow::Cow<'_, GrayImage> {
     ))
 }
 
+/// `image` at half its width and height, each pixel the mean of a 2 × 2
+/// block (an odd last row or column is dropped).
+fn half_size(image: &GrayImage) -> GrayImage {
+    let (width, height) = (image.width() / 2, image.height() / 2);
+    let stride = image.width() as usize;
+    let pixels = image.as_raw();
+    let mut half = Vec::with_capacity(width as usize * height as usize);
+    for y in 0..height as usize {
+        let upper = &pixels[2 * y * stride..(2 * y + 1) * stride];
+        let lower = &pixels[(2 * y + 1) * stride..(2 * y + 2) * stride];
+        for (a, b) in upper.chunks_exact(2).zip(lower.chunks_exact(2)) {
+            let sum = u16::from(a[0]) + u16::from(a[1]) + u16::from(b[0]) + u16::from(b[1]);
+            // At most 255 after the division.
+            half.push(u8::try_from((sum + 2) / 4).unwrap_or(u8::MAX));
+        }
+    }
+    GrayImage::from_raw(width, height, half).unwrap_or_default()
+}
+
 /// Appends `text` to `found` unless it is there already.
 fn push_new(found: &mut Vec<String>, text: String) {
     if !found.contains(&text) {
@@ -141,8 +177,8 @@ fn push_new(found: &mut Vec<String>, text: String) {
 }
 
 /// `image`'s grey levels as rxing reads them.
-fn source(image: &GrayImage) -> Result<Luma8LuminanceSource, DocumentError> {
-    Luma8LuminanceSource::new(image.as_raw().clone(), image.width(), image.height())
+fn source(image: &GrayImage) -> Result<Luma8Source<'_>, DocumentError> {
+    Luma8Source::new_with_slice(image.as_raw(), image.width(), image.height())
         .map_err(|e| DocumentError::Image(e.to_string()))
 }
 
