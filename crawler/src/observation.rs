@@ -148,10 +148,11 @@ pub struct CertificateDocument {
     pub evidence: String,
     /// Its format, recognised by content (`png`, `jpeg`, `pdf`), once fetched.
     pub format: Option<String>,
-    /// Whether its content was decoded (QR codes, text). Documents whose
-    /// label names a kind other than a certificate of origin are fetched and
-    /// checked, not decoded: their QR codes lead to certification bodies,
-    /// not to e-CO evidence, and decoding is most of a crawl's CPU.
+    /// Whether it was fetched to be read (QR codes, text). Documents whose
+    /// label names a kind other than a certificate of origin are listed
+    /// with that kind and not fetched: their QR codes lead to certification
+    /// bodies, not to e-CO evidence, and reading them would be most of a
+    /// crawl's work.
     #[serde(default)]
     pub decoded: bool,
     /// QR codes read from it.

@@ -3,9 +3,8 @@
 //! a loop in its object graph, a truncated PDF) beside one good scan: the
 //! screening ends quickly with one record, each hostile document carries
 //! its error, and the good scan's QR code is still read and followed.
-//! Documents labelled as another kind than a certificate of origin are only
-//! checked (format, claimed size, end marker), the others decoded: both
-//! paths meet a hostile document here.
+//! A document labelled as another kind than a certificate of origin is
+//! listed with its kind and never requested.
 
 #![allow(clippy::unwrap_used)]
 
@@ -14,6 +13,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Request, response, serve};
@@ -43,10 +43,11 @@ public_key_multibase = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
 
 const CERT_PAGE: &str = r#"<html><head><title>Certificates - Acme</title></head><body>
 <h1>Certificates</h1><ul>
-<li><img src="/files/iso9001-huge.jpg" alt="ISO 9001 certificate"></li>
-<li><img src="/files/ce-bomb.png" alt="CE certificate"></li>
+<li><img src="/files/co-scan-huge.jpg" alt="Certificate of origin, scan"></li>
+<li><img src="/files/scan-bomb.png" alt="Certificate"></li>
 <li><a href="/files/scan-0042.pdf">Download</a></li>
-<li><a href="/files/licence-truncated.pdf">Business licence</a></li>
+<li><a href="/files/co-truncated.pdf">Certificate of origin (PDF)</a></li>
+<li><img src="/files/iso9001.jpg" alt="ISO 9001 certificate"></li>
 <li><figure><img data-src="/files/co-2026.png" src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><figcaption>Certificate of Origin Form RCEP</figcaption></figure></li>
 </ul></body></html>"#;
 
@@ -124,21 +125,28 @@ fn truncated_pdf() -> Vec<u8> {
     bytes
 }
 
+/// Requests for the ISO 9001 scan, which must never be fetched.
+static ISO_REQUESTS: AtomicUsize = AtomicUsize::new(0);
+
 fn site(request: &Request) -> Vec<u8> {
     let html = |body: &str| response(200, &[("content-type", "text/html")], body.as_bytes());
     match request.path.as_str() {
         "/" => html(r#"<html><body><a href="/certs.html">Certificates</a></body></html>"#),
         "/certs.html" => html(CERT_PAGE),
-        "/files/iso9001-huge.jpg" => {
+        "/files/iso9001.jpg" => {
+            ISO_REQUESTS.fetch_add(1, Ordering::SeqCst);
+            response(200, &[("content-type", "image/jpeg")], b"\xFF\xD8\xFF\xE0")
+        }
+        "/files/co-scan-huge.jpg" => {
             let mut jpeg = b"\xFF\xD8\xFF\xE0".to_vec();
             jpeg.resize(50 * 1024 * 1024, 0);
             response(200, &[("content-type", "image/jpeg")], &jpeg)
         }
-        "/files/ce-bomb.png" => {
+        "/files/scan-bomb.png" => {
             response(200, &[("content-type", "image/png")], &pixel_bomb(100_000))
         }
         "/files/scan-0042.pdf" => response(200, &[("content-type", "application/pdf")], LOOP_PDF),
-        "/files/licence-truncated.pdf" => response(
+        "/files/co-truncated.pdf" => response(
             200,
             &[("content-type", "application/pdf")],
             &truncated_pdf(),
@@ -188,28 +196,43 @@ async fn hostile_documents_end_as_recorded_errors_and_the_good_one_is_read() {
         .iter()
         .map(|d| (d.url.rsplit('/').next().unwrap(), d))
         .collect();
-    assert_eq!(by_name.len(), 5, "{:#?}", o.documents);
+    assert_eq!(by_name.len(), 6, "{:#?}", o.documents);
     for hostile in [
-        "iso9001-huge.jpg",
-        "ce-bomb.png",
+        "co-scan-huge.jpg",
+        "scan-bomb.png",
         "scan-0042.pdf",
-        "licence-truncated.pdf",
+        "co-truncated.pdf",
     ] {
         let d = by_name[hostile];
+        assert!(d.decoded, "{hostile} should have been fetched: {d:?}");
         assert!(d.error.is_some(), "{hostile} should end in an error: {d:?}");
         assert!(d.qr_codes.is_empty());
     }
+    let error = |name: &str| by_name[name].error.clone().unwrap();
     assert!(
-        by_name["ce-bomb.png"]
-            .error
-            .as_ref()
-            .unwrap()
-            .contains("pixels")
+        error("scan-bomb.png").contains("pixels"),
+        "{}",
+        error("scan-bomb.png")
     );
-    assert_eq!(by_name["iso9001-huge.jpg"].kind, "iso_9001");
-    assert_eq!(by_name["licence-truncated.pdf"].kind, "business_licence");
-    assert!(!by_name["ce-bomb.png"].decoded);
-    assert!(by_name["scan-0042.pdf"].decoded);
+    assert!(
+        error("co-scan-huge.jpg").contains("MiB") || error("co-scan-huge.jpg").contains("bytes"),
+        "{}",
+        error("co-scan-huge.jpg")
+    );
+    assert!(
+        error("co-truncated.pdf").contains("truncated"),
+        "{}",
+        error("co-truncated.pdf")
+    );
+    let iso = by_name["iso9001.jpg"];
+    assert_eq!(iso.kind, "iso_9001");
+    assert!(!iso.decoded);
+    assert_eq!((&iso.format, &iso.error), (&None, &None));
+    assert_eq!(
+        ISO_REQUESTS.load(Ordering::SeqCst),
+        0,
+        "the ISO scan was requested"
+    );
     assert!(
         by_name["scan-0042.pdf"]
             .error

@@ -12,9 +12,7 @@ use url::Url;
 use super::{Run, SiteFindings, push_unique};
 use crate::classify::{certificate_documents, is_document_link};
 use crate::document::kind::{DocumentKind, guess_kind};
-use crate::document::{
-    DOCUMENT_TIME_LIMIT, DocumentContent, DocumentError, check_document, read_document, sniff,
-};
+use crate::document::{DOCUMENT_TIME_LIMIT, DocumentContent, DocumentError, read_document, sniff};
 use crate::extract::{
     ApiEndpoint, document_numbers, is_credential_link, looks_like_number, number_in_url,
 };
@@ -54,6 +52,11 @@ impl DocumentCandidate {
     /// Where the document is.
     pub(super) fn url(&self) -> &Url {
         &self.url
+    }
+
+    /// The kind its label and file name name.
+    fn label_kind(&self) -> DocumentKind {
+        guess_kind([self.evidence.as_str(), file_name(&self.url).as_str()])
     }
 }
 
@@ -167,6 +170,27 @@ impl SiteWide {
                 .pages
                 .get(candidate.url.as_str())
                 .is_some_and(|n| *n >= SITE_WIDE_PAGES)
+    }
+}
+
+/// Whether a document whose label and file name name `kind` is fetched and
+/// read: a certificate of origin, or a document whose kind its label does
+/// not tell (it may be one). A document labelled as another kind (ISO
+/// 9001, CE, a licence) is listed with that kind and not fetched: its QR
+/// codes lead to certification bodies, not to e-CO evidence, and fetching
+/// what is not read costs the supplier's server and the crawl for nothing.
+fn is_read(kind: &DocumentKind) -> bool {
+    kind.is_certificate_of_origin() || *kind == DocumentKind::other()
+}
+
+/// Where a document of `kind` (by its label) comes in the reading order.
+fn read_order(kind: &DocumentKind) -> u8 {
+    if kind.is_certificate_of_origin() {
+        0
+    } else if is_read(kind) {
+        1
+    } else {
+        2
     }
 }
 
@@ -289,8 +313,9 @@ impl Run<'_> {
         let stop_at = self.deadline - budget + budget.mul_f64(DOCUMENT_BUDGET_SHARE);
         let mut candidates = std::mem::take(&mut found.documents);
         candidates.retain(|c| !found.site_wide.is_template(c));
-        // Labelled documents of every page before unlabelled ones.
-        candidates.sort_by_key(|c| !c.labelled);
+        // Certificates of origin first, then documents whose label names no
+        // kind (labelled before unlabelled), then those of other kinds.
+        candidates.sort_by_key(|c| (read_order(&c.label_kind()), !c.labelled));
         let mut left = 0;
         for candidate in candidates.into_iter().take(limit) {
             if tokio::time::Instant::now() >= stop_at {
@@ -327,18 +352,12 @@ impl Run<'_> {
             error: None,
         };
         let mut text = String::new();
-        match self.fetch_document(&candidate.url).await {
-            Err(error) => document.error = Some(error),
-            Ok(body) => {
-                document.format = sniff(&body).map(|f| f.as_str().to_owned());
-                let labelled = guess_kind([candidate.evidence.as_str(), name.as_str()]);
-                document.decoded =
-                    labelled.is_certificate_of_origin() || labelled == DocumentKind::other();
-                if !document.decoded {
-                    if let Err(e) = check_document(&body) {
-                        document.error = Some(e.to_string());
-                    }
-                } else {
+        if is_read(&candidate.label_kind()) {
+            document.decoded = true;
+            match self.fetch_document(&candidate.url).await {
+                Err(error) => document.error = Some(error),
+                Ok(body) => {
+                    document.format = sniff(&body).map(|f| f.as_str().to_owned());
                     match read_off_thread(&self.screener.decoders, body).await {
                         Err(e) => document.error = Some(e.to_string()),
                         Ok(content) => {
