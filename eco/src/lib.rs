@@ -9,6 +9,8 @@
 //! - [`merkle`], [`note`]: RFC 6962/9162 Merkle proofs, C2SP signed notes and checkpoints;
 //! - [`status_list`]: W3C Bitstring Status List;
 //! - [`credential`]: reading an e-CO credential's fields and its digest;
+//! - [`openattestation`]: OpenAttestation v2 (TradeTrust) documents and
+//!   their integrity;
 //! - [`verify`], [`report`]: the verification engine and what it concludes;
 //! - [`fetch`]: the network interface verification goes through;
 //! - [`issue`]: the issuing side, for the simulated web and the tests.
@@ -23,6 +25,7 @@ pub mod json;
 pub mod merkle;
 pub mod multibase;
 pub mod note;
+pub mod openattestation;
 pub mod report;
 pub mod status_list;
 pub mod suite;
