@@ -157,6 +157,7 @@ async fn verifies_a_credential_against_authorities_served_over_http() {
         TrustList::from_file(
             &TrustListFile {
                 authority: vec![authority.trust_entry()],
+                ..Default::default()
             },
             "t",
         )

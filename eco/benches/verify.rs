@@ -41,6 +41,7 @@ fn credential() -> (Vec<u8>, Arc<TrustList>) {
     let trust = TrustList::from_file(
         &TrustListFile {
             authority: vec![authority.trust_entry()],
+            ..Default::default()
         },
         "bench",
     )

@@ -389,6 +389,8 @@ impl IssuingAuthority {
                 id: Some(self.signer.verification_method.clone()),
                 public_key_multibase: Some(self.signer.public_key_multibase()),
             }],
+            document_store: Vec::new(),
+            did_signer: Vec::new(),
         }
     }
 

@@ -370,10 +370,10 @@ impl<F: Fetcher> Verifier<F> {
             let list = parse_strict(&response.body)
                 .map_err(|e| format!("status list {url}: {e}"))?;
             let list_issuer = credential::issuer(&list).unwrap_or_default();
-            if list_issuer != authority.issuer {
+            if Some(list_issuer) != authority.issuer.as_deref() {
                 return Err(format!(
                     "status list {url} is issued by {list_issuer:?}, not by {:?}",
-                    authority.issuer
+                    authority.issuer.as_deref().unwrap_or_default()
                 ));
             }
             let method = suite::proof_parts(&list)

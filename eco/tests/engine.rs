@@ -57,6 +57,7 @@ impl World {
                 .iter()
                 .map(IssuingAuthority::trust_entry)
                 .collect(),
+            ..Default::default()
         };
         Arc::new(TrustList::from_file(&file, "test").unwrap())
     }
@@ -518,6 +519,7 @@ async fn a_checkpoint_under_another_key_is_not_believed() {
             .iter()
             .map(IssuingAuthority::trust_entry)
             .collect(),
+        ..Default::default()
     };
     // The trust list pins the other authority's log key for this log.
     file.authority[0].log_key = file.authority[1].log_key.clone();
@@ -544,6 +546,7 @@ async fn status_lists_outside_the_trusted_prefixes_are_not_fetched() {
             .iter()
             .map(IssuingAuthority::trust_entry)
             .collect(),
+        ..Default::default()
     };
     file.authority[0].status_prefixes = Some(vec!["http://eco.ccpit.test/other/".into()]);
     let trust = Arc::new(TrustList::from_file(&file, "t").unwrap());

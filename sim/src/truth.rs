@@ -162,6 +162,7 @@ impl World {
                 .filter(|a| a.trusted)
                 .filter_map(|a| a.issuing.lock().ok().map(|i| i.trust_entry()))
                 .collect(),
+            ethereum: Vec::new(),
         }
     }
 

@@ -1,6 +1,10 @@
 //! The buyer's trust list (spec section 1): the authorities, their keys,
-//! logs, status lists, single windows and portals. It is the only source of
-//! keys and endpoints that verification uses.
+//! logs, status lists, single windows and portals, their document stores
+//! and DID signers on Ethereum-compatible chains, and the buyer's node for
+//! each chain ([`ethereum`]). It is the only source of keys and endpoints
+//! that verification uses.
+
+pub mod ethereum;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -11,6 +15,10 @@ use url::Url;
 
 use crate::multibase::decode_ed25519_multikey;
 use crate::note::NoteVerifier;
+use ethereum::{
+    Address, DidSigner, DidSignerEntry, DocumentStore, DocumentStoreEntry, EthereumEntry,
+    EthereumNode,
+};
 
 /// Largest trust list file read, in bytes.
 pub const MAX_TRUST_LIST_BYTES: u64 = 4 * 1024 * 1024;
@@ -23,6 +31,9 @@ pub struct TrustListFile {
     /// `[[authority]]` tables.
     #[serde(default)]
     pub authority: Vec<AuthorityEntry>,
+    /// `[[ethereum]]` tables: the buyer's node for each chain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ethereum: Vec<EthereumEntry>,
 }
 
 /// One `[[authority]]` table.
@@ -55,6 +66,12 @@ pub struct AuthorityEntry {
     /// `[[authority.key]]` tables.
     #[serde(default)]
     pub key: Vec<KeyEntry>,
+    /// `[[authority.document_store]]` tables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub document_store: Vec<DocumentStoreEntry>,
+    /// `[[authority.did_signer]]` tables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub did_signer: Vec<DidSignerEntry>,
 }
 
 /// One `[[authority.key]]` table.
@@ -105,6 +122,18 @@ pub enum TrustListError {
         /// The file.
         file: String,
     },
+    /// An `[[ethereum]]` table is incomplete or repeats a chain.
+    #[error("{file}: ethereum #{position}: field `{field}`: {problem}")]
+    Ethereum {
+        /// The file.
+        file: String,
+        /// Its position in the file, from 1.
+        position: usize,
+        /// The field's name.
+        field: String,
+        /// What is wrong.
+        problem: String,
+    },
 }
 
 /// A key that may sign credentials for an authority.
@@ -134,10 +163,14 @@ pub struct Authority {
     pub name: String,
     /// ISO 3166-1 alpha-2 country code.
     pub country: String,
-    /// The credentials' `issuer` id.
-    pub issuer: String,
+    /// The credentials' `issuer` id; set whenever `keys` are.
+    pub issuer: Option<String>,
     /// Its signing keys.
     pub keys: Vec<TrustedKey>,
+    /// Its document stores on Ethereum-compatible chains.
+    pub document_stores: Vec<DocumentStore>,
+    /// Its DID signers.
+    pub did_signers: Vec<DidSigner>,
     /// Its transparency log, when known.
     pub log: Option<LogConfig>,
     /// Prefixes under which its status lists live.
@@ -170,6 +203,7 @@ impl Authority {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrustList {
     authorities: Vec<Authority>,
+    ethereum: Vec<EthereumNode>,
 }
 
 impl TrustList {
@@ -219,18 +253,66 @@ impl TrustList {
             if let Some(other) = authorities.iter().find(|a| a.id == authority.id) {
                 return Err(err("id", format!("{:?} is used twice", other.id)));
             }
-            if let Some(other) = authorities.iter().find(|a| a.issuer == authority.issuer) {
+            if let Some(other) = authorities
+                .iter()
+                .find(|a| a.issuer.is_some() && a.issuer == authority.issuer)
+            {
                 return Err(err(
                     "issuer",
                     format!(
                         "{:?} is also the issuer of authority {:?}",
-                        other.issuer, other.id
+                        other.issuer.as_deref().unwrap_or_default(),
+                        other.id
                     ),
                 ));
             }
+            for store in &authority.document_stores {
+                if let Some(other) = authorities
+                    .iter()
+                    .find(|a| a.document_stores.contains(store))
+                {
+                    return Err(err(
+                        "document_store",
+                        format!(
+                            "{} on chain {} is also pinned by authority {:?}",
+                            store.address, store.chain_id, other.id
+                        ),
+                    ));
+                }
+            }
+            for signer in &authority.did_signers {
+                if let Some(other) = authorities
+                    .iter()
+                    .find(|a| a.did_signers.iter().any(|s| s.id == signer.id))
+                {
+                    return Err(err(
+                        "did_signer",
+                        format!("{:?} is also pinned by authority {:?}", signer.id, other.id),
+                    ));
+                }
+            }
             authorities.push(authority);
         }
-        Ok(TrustList { authorities })
+        let ethereum = validate_nodes(&parsed.ethereum, file)?;
+        for authority in &authorities {
+            for store in &authority.document_stores {
+                if !ethereum.iter().any(|n| n.chain_id == store.chain_id) {
+                    return Err(TrustListError::Field {
+                        file: file.to_owned(),
+                        authority: format!("{:?}", authority.id),
+                        field: "document_store".to_owned(),
+                        problem: format!(
+                            "chain {} has no [[ethereum]] node to ask about store {}",
+                            store.chain_id, store.address
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(TrustList {
+            authorities,
+            ethereum,
+        })
     }
 
     /// All authorities, in file order.
@@ -240,7 +322,37 @@ impl TrustList {
 
     /// The authority whose `issuer` is `issuer`.
     pub fn by_issuer(&self, issuer: &str) -> Option<&Authority> {
-        self.authorities.iter().find(|a| a.issuer == issuer)
+        self.authorities
+            .iter()
+            .find(|a| a.issuer.as_deref() == Some(issuer))
+    }
+
+    /// The buyer's node for `chain_id`, if the list names one.
+    pub fn node(&self, chain_id: u64) -> Option<&EthereumNode> {
+        self.ethereum.iter().find(|n| n.chain_id == chain_id)
+    }
+
+    /// The nodes the list names, in file order.
+    pub fn nodes(&self) -> &[EthereumNode] {
+        &self.ethereum
+    }
+
+    /// The authority that pins the store at `address`, and the store (with
+    /// the chain it is pinned on). A store is pinned on one chain.
+    pub fn by_document_store(&self, address: Address) -> Option<(&Authority, DocumentStore)> {
+        self.authorities.iter().find_map(|a| {
+            a.document_stores
+                .iter()
+                .find(|s| s.address == address)
+                .map(|s| (a, *s))
+        })
+    }
+
+    /// The authority that pins the DID signer `id`, and the signer.
+    pub fn by_did_signer(&self, id: &str) -> Option<(&Authority, &DidSigner)> {
+        self.authorities
+            .iter()
+            .find_map(|a| a.did_signers.iter().find(|s| s.id == id).map(|s| (a, s)))
     }
 
     /// The authority with id `id`.
@@ -283,14 +395,26 @@ fn validate(entry: &AuthorityEntry, n: usize, file: &str) -> Result<Authority, T
             format!("{country:?} is not an ISO 3166-1 alpha-2 code such as \"CN\""),
         ));
     }
-    let issuer = required("issuer", &entry.issuer)?;
-
-    if entry.key.is_empty() {
+    if entry.key.is_empty() && entry.document_store.is_empty() && entry.did_signer.is_empty() {
         return Err(err(
             "key",
-            "at least one [[authority.key]] is required".into(),
+            "at least one [[authority.key]], [[authority.document_store]] or \
+             [[authority.did_signer]] is required"
+                .into(),
         ));
     }
+    // Credentials name their issuer; OpenAttestation documents name a
+    // store or a signer instead.
+    let issuer = if entry.key.is_empty() {
+        entry
+            .issuer
+            .as_deref()
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .map(str::to_owned)
+    } else {
+        Some(required("issuer", &entry.issuer)?)
+    };
     let mut keys = Vec::new();
     let mut seen = HashSet::new();
     for (k, key) in entry.key.iter().enumerate() {
@@ -331,17 +455,82 @@ fn validate(entry: &AuthorityEntry, n: usize, file: &str) -> Result<Authority, T
     for portal in entry.portals.iter().flatten() {
         portals.push(portal_host(portal).map_err(|p| err("portals", p))?);
     }
+    let mut document_stores: Vec<DocumentStore> = Vec::new();
+    for (k, store) in entry.document_store.iter().enumerate() {
+        let field = |f: &str| format!("document_store[{k}].{f}");
+        let chain_id = store
+            .chain_id
+            .ok_or_else(|| err(&field("chain_id"), "missing".into()))?;
+        let address = required(&field("address"), &store.address)?;
+        let address = Address::parse(&address).map_err(|p| err(&field("address"), p))?;
+        if document_stores.iter().any(|s| s.address == address) {
+            return Err(err(
+                &field("address"),
+                format!("{address} is listed twice (a store is pinned on one chain)"),
+            ));
+        }
+        document_stores.push(DocumentStore { chain_id, address });
+    }
+    let mut did_signers: Vec<DidSigner> = Vec::new();
+    for (k, signer) in entry.did_signer.iter().enumerate() {
+        let field = |f: &str| format!("did_signer[{k}].{f}");
+        let signer_id = required(&field("id"), &signer.id)?;
+        if !signer_id.starts_with("did:") {
+            return Err(err(&field("id"), format!("{signer_id:?} is not a DID")));
+        }
+        if did_signers.iter().any(|s| s.id == signer_id) {
+            return Err(err(&field("id"), format!("{signer_id:?} is listed twice")));
+        }
+        let address = required(&field("address"), &signer.address)?;
+        let address = Address::parse(&address).map_err(|p| err(&field("address"), p))?;
+        did_signers.push(DidSigner {
+            id: signer_id,
+            address,
+        });
+    }
     Ok(Authority {
         id,
         name,
         country,
         issuer,
         keys,
+        document_stores,
+        did_signers,
         log,
         status_prefixes,
         single_window_url,
         portals,
     })
+}
+
+/// Validates the `[[ethereum]]` tables: one node per chain, each an
+/// http(s) URL.
+fn validate_nodes(
+    entries: &[EthereumEntry],
+    file: &str,
+) -> Result<Vec<EthereumNode>, TrustListError> {
+    let mut nodes: Vec<EthereumNode> = Vec::new();
+    for (n, entry) in entries.iter().enumerate() {
+        let err = |field: &str, problem: String| TrustListError::Ethereum {
+            file: file.to_owned(),
+            position: n + 1,
+            field: field.to_owned(),
+            problem,
+        };
+        let chain_id = entry
+            .chain_id
+            .ok_or_else(|| err("chain_id", "missing".into()))?;
+        if nodes.iter().any(|node| node.chain_id == chain_id) {
+            return Err(err("chain_id", format!("chain {chain_id} has two nodes")));
+        }
+        let rpc_url = entry
+            .rpc_url
+            .as_deref()
+            .ok_or_else(|| err("rpc_url", "missing".into()))
+            .and_then(|u| http_url(u).map_err(|p| err("rpc_url", p)))?;
+        nodes.push(EthereumNode { chain_id, rpc_url });
+    }
+    Ok(nodes)
 }
 
 fn http_url(text: &str) -> Result<Url, String> {
@@ -460,5 +649,102 @@ portals = ["check.ccpiteco.net"]
         assert!(error_for("").contains("names no [[authority]]"));
         let no_keys = GOOD.split("  [[authority.key]]").next().unwrap().to_owned();
         assert!(error_for(&no_keys).contains("field `key`"));
+    }
+
+    const TRADETRUST: &str = r#"
+[[ethereum]]
+chain_id = 1
+rpc_url = "http://127.0.0.1:8545/"
+
+[[authority]]
+id = "au-coo"
+name = "Australian issuing body"
+country = "AU"
+  [[authority.document_store]]
+  chain_id = 1
+  address = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+  [[authority.did_signer]]
+  id = "did:ethr:0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359#controller"
+  address = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
+"#;
+
+    #[test]
+    fn an_authority_may_pin_only_stores_and_signers() {
+        let list = TrustList::from_toml(TRADETRUST, "t.toml").expect("valid");
+        let store = Address::parse("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed").unwrap();
+        let (authority, pinned) = list.by_document_store(store).expect("pinned");
+        assert_eq!((authority.id.as_str(), pinned.chain_id), ("au-coo", 1));
+        assert_eq!(authority.issuer, None);
+        assert_eq!(
+            list.node(1).map(|n| n.rpc_url.as_str()),
+            Some("http://127.0.0.1:8545/")
+        );
+        assert!(list.node(5).is_none());
+        let (_, signer) = list
+            .by_did_signer("did:ethr:0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359#controller")
+            .expect("signer");
+        assert_eq!(
+            signer.address.to_string(),
+            "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
+        );
+        // Both formats in one list.
+        let both = format!("{TRADETRUST}\n{GOOD}");
+        assert!(TrustList::from_toml(&both, "t.toml").is_ok());
+    }
+
+    #[test]
+    fn ethereum_entries_are_checked() {
+        let e =
+            error_for(&TRADETRUST.replace("chain_id = 1\n  address", "chain_id = 5\n  address"));
+        assert!(
+            e.contains("field `document_store`") && e.contains("chain 5"),
+            "{e}"
+        );
+        let e = error_for(&TRADETRUST.replace(
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD",
+        ));
+        assert!(
+            e.contains("document_store[0].address") && e.contains("EIP-55"),
+            "{e}"
+        );
+        let e = error_for(&TRADETRUST.replace(
+            "rpc_url = \"http://127.0.0.1:8545/\"",
+            "rpc_url = \"ftp://node/\"",
+        ));
+        assert!(e.contains("ethereum #1: field `rpc_url`"), "{e}");
+        let two_nodes = TRADETRUST.replacen(
+            "[[authority]]",
+            "[[ethereum]]\nchain_id = 1\nrpc_url = \"http://n2/\"\n\n[[authority]]",
+            1,
+        );
+        assert!(error_for(&two_nodes).contains("chain 1 has two nodes"));
+        let e = error_for(&TRADETRUST.replace("id = \"did:ethr", "id = \"ethr"));
+        assert!(e.contains("did_signer[0].id"), "{e}");
+        let e = error_for(&TRADETRUST.replace("document_store]]", "document_stor]]"));
+        assert!(e.contains("document_stor"), "{e}");
+        let bare = TRADETRUST
+            .split("  [[authority.document_store]]")
+            .next()
+            .unwrap();
+        let e = error_for(bare);
+        assert!(
+            e.contains("field `key`") && e.contains("document_store"),
+            "{e}"
+        );
+        let twice = format!(
+            "{TRADETRUST}\n{}",
+            TRADETRUST
+                .split("[[authority]]")
+                .nth(1)
+                .map(|a| format!("[[authority]]{a}"))
+                .unwrap()
+                .replace("au-coo", "au-other")
+        );
+        assert!(
+            error_for(&twice).contains("also pinned by authority"),
+            "{}",
+            error_for(&twice)
+        );
     }
 }
