@@ -283,4 +283,32 @@ mod tests {
         assert_eq!(merkle_root(a, &[]), a);
         assert_eq!(merkle_path(a, &[b]), vec![root]);
     }
+
+    #[test]
+    fn the_revocation_path_is_what_the_reference_asks_about() {
+        // A document of a batch of four wrapped by the reference library:
+        // oa-verify asked its store isRevoked for the target hash, then
+        // 52d805f5... and the root 6c6bc7d8..., in that order.
+        let hash = |text: &str| -> Hash {
+            let mut out = [0u8; 32];
+            hex::decode_to_slice(text, &mut out).expect("hex");
+            out
+        };
+        let target = hash("1845956b419bfa5a859cea7b2d42795cf979572ac523571de6204c8bc74ac459");
+        let proof = [
+            hash("411867f9e5868620cef87c0c55d9e42eb9d4258a4750efd9ac3b510465a04a8a"),
+            hash("ddc16d071e360c2f15925289ad7ded01755989e023a0373725ce423684b2bd9a"),
+        ];
+        let path: Vec<String> = merkle_path(target, &proof)
+            .iter()
+            .map(hex::encode)
+            .collect();
+        assert_eq!(
+            path,
+            [
+                "52d805f56a8830614f5d99dbbf54c9fabad58d6be342a1145cdaaaade1b3baed",
+                "6c6bc7d898c94aef7bd14d266e4381ada20e592d1a13072f80e6db7a160f7029"
+            ]
+        );
+    }
 }
