@@ -10,6 +10,7 @@
 //! DID-signed document).
 
 pub mod digest;
+pub mod rpc;
 pub mod store;
 
 use serde_json::{Map, Value};
