@@ -185,6 +185,10 @@ impl Resolve for GuardedResolver {
 #[derive(Clone)]
 pub struct HttpFetcher {
     client: reqwest::Client,
+    /// For endpoints the buyer's trust list names: no address guard, and a
+    /// connection pool apart from the guarded one, so that a supplier's
+    /// request can never ride on a connection the guard did not check.
+    trusted: reqwest::Client,
     tls: Arc<rustls::ClientConfig>,
     policy: Arc<FetchPolicy>,
 }
@@ -194,6 +198,23 @@ pub struct HttpFetcher {
 fn client(
     policy: &FetchPolicy,
     tls: &rustls::ClientConfig,
+) -> Result<reqwest::Client, FetcherSetupError> {
+    client_with_guard(policy, tls, policy.allow_private)
+}
+
+/// The reqwest client for endpoints of the buyer's trust list: the same,
+/// with the address guard off.
+fn trusted_client(
+    policy: &FetchPolicy,
+    tls: &rustls::ClientConfig,
+) -> Result<reqwest::Client, FetcherSetupError> {
+    client_with_guard(policy, tls, true)
+}
+
+fn client_with_guard(
+    policy: &FetchPolicy,
+    tls: &rustls::ClientConfig,
+    allow_private: bool,
 ) -> Result<reqwest::Client, FetcherSetupError> {
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls.clone())
@@ -206,7 +227,7 @@ fn client(
         .timeout(policy.timeout)
         .dns_resolver(Arc::new(GuardedResolver {
             rules: policy.resolve.clone(),
-            allow_private: policy.allow_private,
+            allow_private,
         }))
         .build()
         .map_err(|e| FetcherSetupError(e.to_string()))
@@ -228,6 +249,7 @@ impl HttpFetcher {
         let tls = Arc::new(tls);
         Ok(HttpFetcher {
             client: client(&policy, &tls)?,
+            trusted: trusted_client(&policy, &tls)?,
             tls,
             policy: Arc::new(policy),
         })
@@ -239,6 +261,7 @@ impl HttpFetcher {
     pub fn with_own_pool(&self) -> Result<HttpFetcher, FetcherSetupError> {
         Ok(HttpFetcher {
             client: client(&self.policy, &self.tls)?,
+            trusted: self.trusted.clone(),
             tls: self.tls.clone(),
             policy: self.policy.clone(),
         })
@@ -347,6 +370,50 @@ impl HttpFetcher {
         })
     }
 
+    /// POSTs JSON to an endpoint of the buyer's trust list (see
+    /// [`eco::Fetcher::post_trusted_json`]): http(s) only, no address
+    /// guard, no redirect followed, the body capped as any other.
+    async fn post_trusted(&self, url: &Url, body: Vec<u8>) -> Result<FetchResponse, FetchError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(FetchError::Refused(format!(
+                "{url}: only http and https are fetched"
+            )));
+        }
+        let response = self
+            .trusted
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| classify(url, &e, self.policy.timeout))?;
+        let status = response.status();
+        if status.is_redirection() {
+            return Err(FetchError::Refused(format!(
+                "{url}: the trust list's endpoint answered a redirect ({status}), which is not followed"
+            )));
+        }
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = read_capped(
+            response,
+            self.policy.max_body_bytes,
+            url,
+            self.policy.timeout,
+        )
+        .await?;
+        Ok(FetchResponse {
+            url: url.clone(),
+            status: status.as_u16(),
+            content_type,
+            body,
+        })
+    }
+
     async fn fetch(&self, url: &Url, accept: &str) -> Result<FetchResponse, FetchError> {
         let mut request = HttpRequest::get(url.clone(), accept);
         for _hop in 0..=MAX_REDIRECTS {
@@ -415,6 +482,20 @@ impl Fetcher for HttpFetcher {
     async fn get(&self, url: &Url, accept: &str) -> Result<FetchResponse, FetchError> {
         let timeout = self.policy.timeout;
         match tokio::time::timeout(timeout, self.fetch(url, accept)).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Timeout {
+                seconds: timeout.as_secs_f64(),
+            }),
+        }
+    }
+
+    async fn post_trusted_json(
+        &self,
+        url: &Url,
+        body: Vec<u8>,
+    ) -> Result<FetchResponse, FetchError> {
+        let timeout = self.policy.timeout;
+        match tokio::time::timeout(timeout, self.post_trusted(url, body)).await {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout {
                 seconds: timeout.as_secs_f64(),

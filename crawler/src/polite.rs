@@ -31,6 +31,10 @@ pub const RETRY_BACKOFF: Duration = Duration::from_millis(500);
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Host records kept before idle ones are dropped.
 const HOST_TABLE_SOFT_LIMIT: usize = 2048;
+/// Requests to the trust list's endpoints (the buyer's own Ethereum
+/// nodes) in flight at most, apart from the sites' share: a node is asked
+/// a few calls per certificate, and must not be flooded by a crawl.
+pub const MAX_TRUSTED_IN_FLIGHT: usize = 8;
 
 /// The politeness settings.
 #[derive(Debug, Clone)]
@@ -114,6 +118,9 @@ pub struct PoliteFetcher {
     http: HttpFetcher,
     politeness: Arc<Politeness>,
     global: Arc<Semaphore>,
+    /// Requests in flight to the trust list's endpoints, apart from the
+    /// sites' share ([`MAX_TRUSTED_IN_FLIGHT`]).
+    trusted: Arc<Semaphore>,
     hosts: Arc<Mutex<HashMap<String, Arc<HostState>>>>,
     /// When the next request may start, for hosts whose state was released
     /// while their delay had not yet passed.
@@ -139,6 +146,7 @@ impl PoliteFetcher {
         PoliteFetcher {
             http,
             global: Arc::new(Semaphore::new(politeness.concurrency.max(1))),
+            trusted: Arc::new(Semaphore::new(MAX_TRUSTED_IN_FLIGHT)),
             politeness: Arc::new(politeness),
             hosts: Arc::new(Mutex::new(HashMap::new())),
             released: Arc::new(Mutex::new(HashMap::new())),
@@ -466,5 +474,18 @@ impl Fetcher for PoliteFetcher {
             Err(NetError::Fetch(e)) => Err(e),
             Err(other) => Err(FetchError::Refused(other.to_string())),
         }
+    }
+
+    /// The buyer's own endpoint: no robots.txt, no per-host delay, at most
+    /// [`MAX_TRUSTED_IN_FLIGHT`] at once.
+    async fn post_trusted_json(
+        &self,
+        url: &Url,
+        body: Vec<u8>,
+    ) -> Result<FetchResponse, FetchError> {
+        let Ok(_permit) = self.trusted.acquire().await else {
+            return Err(FetchError::Refused("the fetcher is shutting down".into()));
+        };
+        self.http.post_trusted_json(url, body).await
     }
 }

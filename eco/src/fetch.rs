@@ -57,6 +57,16 @@ pub trait Fetcher: Send + Sync {
         url: &Url,
         accept: &str,
     ) -> impl Future<Output = Result<FetchResponse, FetchError>> + Send;
+
+    /// POSTs a JSON `body` to `url`, an endpoint the buyer's trust list
+    /// names (its own Ethereum node), never a URL a supplier gave. Such a
+    /// request is the buyer's own: it may go to a private address, and is
+    /// not subject to a site's robots.txt or delay. It follows no redirect.
+    fn post_trusted_json(
+        &self,
+        url: &Url,
+        body: Vec<u8>,
+    ) -> impl Future<Output = Result<FetchResponse, FetchError>> + Send;
 }
 
 /// A fetcher for offline verification: every request is refused.
@@ -68,5 +78,13 @@ impl Fetcher for Offline {
         Err(FetchError::Refused(format!(
             "offline: {url} was not fetched"
         )))
+    }
+
+    async fn post_trusted_json(
+        &self,
+        url: &Url,
+        _body: Vec<u8>,
+    ) -> Result<FetchResponse, FetchError> {
+        Err(FetchError::Refused(format!("offline: {url} was not asked")))
     }
 }
