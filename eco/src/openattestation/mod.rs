@@ -10,6 +10,7 @@
 //! DID-signed document).
 
 pub mod digest;
+pub mod issuers;
 pub mod rpc;
 pub mod store;
 
