@@ -9,6 +9,7 @@
 //! body records in its document store on chain (or signs, for a
 //! DID-signed document).
 
+pub mod chain;
 pub mod digest;
 pub mod issuers;
 pub mod rpc;

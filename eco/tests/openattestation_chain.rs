@@ -1,0 +1,402 @@
+//! The `anchored` and `not_revoked` checks of OpenAttestation documents
+//! against an in-memory chain that answers JSON-RPC as a node does: a
+//! classic and a batchable DocumentStore (the batchable one checks the
+//! proof and reverts as `@trustvc/document-store` 1.0.3 does on ganache).
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use eco::openattestation::chain::Chain;
+use eco::openattestation::digest::{Hash, keccak256, merkle_root, target_hash};
+use eco::openattestation::store::selector;
+use eco::openattestation::{MERKLE_PROOF, SCHEMA_V2, WrappedDocument};
+use eco::trust::TrustList;
+use eco::trust::ethereum::Address;
+use eco::{FetchError, FetchResponse, Fetcher, Outcome};
+use serde_json::{Value, json};
+use url::Url;
+
+const CLASSIC: &str = "0xe78A0F7E598Cc8b0Bb87894B0F60dD2a88d6a8Ab";
+const BATCHABLE: &str = "0x5b1869D9A4C187F2EAa108f3062412ecf0526b24";
+const UNPINNED: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+
+const TRUST: &str = r#"
+[[ethereum]]
+chain_id = 1337
+rpc_url = "http://node.test:8545/"
+
+[[authority]]
+id = "demo-coo"
+name = "Demo Chamber of Commerce"
+country = "AU"
+  [[authority.document_store]]
+  chain_id = 1337
+  address = "0xe78A0F7E598Cc8b0Bb87894B0F60dD2a88d6a8Ab"
+  [[authority.document_store]]
+  chain_id = 1337
+  address = "0x5b1869D9A4C187F2EAa108f3062412ecf0526b24"
+"#;
+
+/// One store's state.
+#[derive(Default)]
+struct Store {
+    batchable: bool,
+    issued: HashSet<Hash>,
+    revoked: HashSet<Hash>,
+}
+
+/// A chain of stores behind a JSON-RPC "node".
+struct MemoryChain {
+    chain_id: u64,
+    stores: Mutex<HashMap<Address, Store>>,
+    calls: AtomicUsize,
+}
+
+fn word(bytes: &[u8], n: usize) -> Hash {
+    bytes[4 + 32 * n..4 + 32 * (n + 1)].try_into().unwrap()
+}
+
+fn revert(signature: &str) -> Value {
+    json!({"code": -32000, "message": "VM Exception while processing transaction: revert",
+           "data": format!("0x{}", hex::encode(selector(signature)))})
+}
+
+impl MemoryChain {
+    fn answer(&self, request: &Value) -> Value {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let ok = |result: String| json!({"jsonrpc": "2.0", "id": 1, "result": result});
+        let boolean = |b: bool| ok(format!("0x{:064x}", u8::from(b)));
+        if request["method"] == "eth_chainId" {
+            return ok(format!("0x{:x}", self.chain_id));
+        }
+        let to = Address::parse(request["params"][0]["to"].as_str().unwrap()).unwrap();
+        let data = hex::decode(&request["params"][0]["data"].as_str().unwrap()[2..]).unwrap();
+        let stores = self.stores.lock().unwrap();
+        let Some(store) = stores.get(&to) else {
+            return ok("0x".into());
+        };
+        let error = |e: Value| json!({"jsonrpc": "2.0", "id": 1, "error": e});
+        let is = |signature: &str| data[..4] == selector(signature);
+        if is("supportsInterface(bytes4)") {
+            return boolean(store.batchable && data[4..8] == [0xdc, 0xfd, 0x07, 0x45]);
+        }
+        if !store.batchable && is("isIssued(bytes32)") {
+            return boolean(store.issued.contains(&word(&data, 0)));
+        }
+        if !store.batchable && is("isRevoked(bytes32)") {
+            return boolean(store.revoked.contains(&word(&data, 0)));
+        }
+        if store.batchable
+            && (is("isIssued(bytes32,bytes32,bytes32[])")
+                || is("isRevoked(bytes32,bytes32,bytes32[])"))
+        {
+            let (root, target) = (word(&data, 0), word(&data, 1));
+            let length = usize::from(word(&data, 3)[31]);
+            let proof: Vec<Hash> = (0..length).map(|i| word(&data, 4 + i)).collect();
+            if root == [0; 32] || target == [0; 32] {
+                return error(revert("ZeroDocument()"));
+            }
+            if merkle_root(target, &proof) != root {
+                return error(revert("InvalidDocument(bytes32,bytes32)"));
+            }
+            if is("isIssued(bytes32,bytes32,bytes32[])") {
+                return boolean(store.issued.contains(&root));
+            }
+            if !store.issued.contains(&root) {
+                return error(revert("DocumentNotIssued(bytes32,bytes32)"));
+            }
+            return boolean(store.revoked.contains(&root) || store.revoked.contains(&target));
+        }
+        error(revert("unknown function"))
+    }
+}
+
+impl Fetcher for &MemoryChain {
+    async fn get(&self, url: &Url, _accept: &str) -> Result<FetchResponse, FetchError> {
+        Err(FetchError::Refused(format!(
+            "{url}: only the node is asked here"
+        )))
+    }
+
+    async fn post_trusted_json(
+        &self,
+        url: &Url,
+        body: Vec<u8>,
+    ) -> Result<FetchResponse, FetchError> {
+        let request: Value = serde_json::from_slice(&body).unwrap();
+        Ok(FetchResponse {
+            url: url.clone(),
+            status: 200,
+            content_type: Some("application/json".into()),
+            body: serde_json::to_vec(&self.answer(&request)).unwrap(),
+        })
+    }
+}
+
+/// A batch of `n` certificates wrapped for `store` (a classic or batchable
+/// one), with `extra` fields in each: the documents, their targets and the
+/// root, built by this crate's digest.
+fn batch(n: usize, store: &str, extra: Value) -> (Vec<WrappedDocument>, Hash) {
+    let datas: Vec<Value> = (0..n)
+        .map(|i| {
+            let mut data = json!({
+                "iD": format!("salt{i}:string:CO-{i}"),
+                "issuers": [{"name": "s:string:Demo", "documentStore": format!("s2:string:{store}")}],
+            });
+            for (k, v) in extra.as_object().unwrap() {
+                data[k] = v.clone();
+            }
+            data
+        })
+        .collect();
+    let targets: Vec<Hash> = datas
+        .iter()
+        .map(|d| target_hash(d.as_object().unwrap(), &[]).unwrap())
+        .collect();
+    // A tree over the sorted-pair hash; an odd node rises unpaired.
+    let mut levels = vec![targets.clone()];
+    while levels.last().unwrap().len() > 1 {
+        let level = levels.last().unwrap();
+        let next = level
+            .chunks(2)
+            .map(|pair| {
+                if pair.len() == 2 {
+                    merkle_root(pair[0], &[pair[1]])
+                } else {
+                    pair[0]
+                }
+            })
+            .collect();
+        levels.push(next);
+    }
+    let root = levels.last().unwrap()[0];
+    let documents = datas
+        .into_iter()
+        .enumerate()
+        .map(|(i, data)| {
+            let mut proof = Vec::new();
+            let mut index = i;
+            for level in &levels[..levels.len() - 1] {
+                if let Some(sibling) = level.get(index ^ 1) {
+                    proof.push(hex::encode(sibling));
+                }
+                index /= 2;
+            }
+            let value = json!({
+                "version": SCHEMA_V2,
+                "data": data,
+                "signature": {"type": MERKLE_PROOF, "targetHash": hex::encode(targets[i]),
+                              "proof": proof, "merkleRoot": hex::encode(root)}
+            });
+            let document = WrappedDocument::from_value(&value).unwrap();
+            assert_eq!(
+                document.integrity(),
+                eco::openattestation::Integrity::Intact
+            );
+            document
+        })
+        .collect();
+    (documents, root)
+}
+
+fn chain_with(stores: Vec<(&str, Store)>, chain_id: u64) -> MemoryChain {
+    MemoryChain {
+        chain_id,
+        stores: Mutex::new(
+            stores
+                .into_iter()
+                .map(|(a, s)| (Address::parse(a).unwrap(), s))
+                .collect(),
+        ),
+        calls: AtomicUsize::new(0),
+    }
+}
+
+fn trust() -> TrustList {
+    TrustList::from_toml(TRUST, "trust.toml").unwrap()
+}
+
+async fn outcomes(
+    chain: &Chain,
+    node: &MemoryChain,
+    document: &WrappedDocument,
+) -> (Outcome, Outcome) {
+    let trust = trust();
+    let anchored = chain.anchored(&node, &trust, document).await;
+    let not_revoked = chain.not_revoked(&node, &trust, document).await;
+    (anchored.outcome, not_revoked.outcome)
+}
+
+#[tokio::test]
+async fn a_classic_store_issues_and_revokes_by_hash() {
+    let (documents, root) = batch(3, CLASSIC, json!({}));
+    let mut store = Store {
+        issued: HashSet::from([root]),
+        ..Store::default()
+    };
+    // The third document's own target hash is revoked.
+    store.revoked.insert(documents[2].target_hash);
+    let node = chain_with(vec![(CLASSIC, store)], 1337);
+    let chain = Chain::new();
+    assert_eq!(
+        outcomes(&chain, &node, &documents[0]).await,
+        (Outcome::Pass, Outcome::Pass)
+    );
+    assert_eq!(
+        outcomes(&chain, &node, &documents[2]).await,
+        (Outcome::Pass, Outcome::Fail)
+    );
+    // A whole batch: isIssued of the root is asked once.
+    let before = node.calls.load(Ordering::SeqCst);
+    let anchored = chain.anchored(&&node, &trust(), &documents[1]).await;
+    assert_eq!(anchored.outcome, Outcome::Pass);
+    assert_eq!(
+        node.calls.load(Ordering::SeqCst),
+        before,
+        "a cached answer was asked again"
+    );
+    assert_eq!(chain.requests(), before as u64);
+    // An intermediate hash revoked revokes the documents under it.
+    let (documents, root) = batch(4, CLASSIC, json!({}));
+    let intermediate = merkle_root(documents[0].target_hash, &documents[0].proof[..1]);
+    let store = Store {
+        issued: HashSet::from([root]),
+        revoked: HashSet::from([intermediate]),
+        ..Store::default()
+    };
+    let node = chain_with(vec![(CLASSIC, store)], 1337);
+    let chain = Chain::new();
+    assert_eq!(
+        outcomes(&chain, &node, &documents[1]).await,
+        (Outcome::Pass, Outcome::Fail)
+    );
+    assert_eq!(
+        outcomes(&chain, &node, &documents[2]).await,
+        (Outcome::Pass, Outcome::Pass)
+    );
+}
+
+#[tokio::test]
+async fn a_root_never_issued_fails_anchoring() {
+    let (documents, _) = batch(2, CLASSIC, json!({}));
+    let node = chain_with(vec![(CLASSIC, Store::default())], 1337);
+    assert_eq!(
+        outcomes(&Chain::new(), &node, &documents[0]).await.0,
+        Outcome::Fail
+    );
+}
+
+#[tokio::test]
+async fn a_batchable_store_is_asked_with_the_proof() {
+    let (documents, root) = batch(3, BATCHABLE, json!({}));
+    let store = Store {
+        batchable: true,
+        issued: HashSet::from([root]),
+        ..Store::default()
+    };
+    let node = chain_with(vec![(BATCHABLE, store)], 1337);
+    let chain = Chain::new();
+    for document in &documents {
+        assert_eq!(
+            outcomes(&chain, &node, document).await,
+            (Outcome::Pass, Outcome::Pass)
+        );
+    }
+    // Not issued: isIssued answers false, isRevoked reverts DocumentNotIssued.
+    let (others, _) = batch(2, BATCHABLE, json!({"extra": "x:string:y"}));
+    let (anchored, not_revoked) = outcomes(&chain, &node, &others[0]).await;
+    assert_eq!(anchored, Outcome::Fail);
+    assert_eq!(not_revoked, Outcome::Unknown);
+    // A proof that does not lead to the root: reverted InvalidDocument.
+    let mut forged = documents[0].clone();
+    forged.proof[0] = keccak256(b"forged");
+    assert_eq!(outcomes(&chain, &node, &forged).await.0, Outcome::Fail);
+    // Revoked root.
+    let store = Store {
+        batchable: true,
+        issued: HashSet::from([root]),
+        revoked: HashSet::from([root]),
+    };
+    let node = chain_with(vec![(BATCHABLE, store)], 1337);
+    assert_eq!(
+        outcomes(&Chain::new(), &node, &documents[1]).await.1,
+        Outcome::Fail
+    );
+}
+
+#[tokio::test]
+async fn only_what_the_trust_list_pins_is_asked() {
+    // A store the trust list does not pin: no chain is asked.
+    let (documents, root) = batch(1, UNPINNED, json!({}));
+    let store = Store {
+        issued: HashSet::from([root]),
+        ..Store::default()
+    };
+    let node = chain_with(vec![(UNPINNED, store)], 1337);
+    assert_eq!(
+        outcomes(&Chain::new(), &node, &documents[0]).await,
+        (Outcome::Unknown, Outcome::Unknown)
+    );
+    assert_eq!(node.calls.load(Ordering::SeqCst), 0);
+    // The node serves another chain than the trust list says.
+    let (documents, root) = batch(1, CLASSIC, json!({}));
+    let store = || Store {
+        issued: HashSet::from([root]),
+        ..Store::default()
+    };
+    let node = chain_with(vec![(CLASSIC, store())], 1);
+    assert_eq!(
+        outcomes(&Chain::new(), &node, &documents[0]).await.0,
+        Outcome::Unknown
+    );
+    // The document names a chain that disagrees with the trust list.
+    let (documents, root) = batch(1, CLASSIC, json!({"network": {"chainId": "n:string:1"}}));
+    let node = chain_with(
+        vec![(
+            CLASSIC,
+            Store {
+                issued: HashSet::from([root]),
+                ..Store::default()
+            },
+        )],
+        1337,
+    );
+    assert_eq!(
+        outcomes(&Chain::new(), &node, &documents[0]).await.0,
+        Outcome::Fail
+    );
+    let (documents, root) = batch(1, CLASSIC, json!({"network": {"chainId": "n:string:1337"}}));
+    let node = chain_with(
+        vec![(
+            CLASSIC,
+            Store {
+                issued: HashSet::from([root]),
+                ..Store::default()
+            },
+        )],
+        1337,
+    );
+    assert_eq!(
+        outcomes(&Chain::new(), &node, &documents[0]).await.0,
+        Outcome::Pass
+    );
+}
+
+#[tokio::test]
+async fn a_document_without_a_store_is_skipped() {
+    let value = json!({"iD": "a:string:CO-9", "issuers": [{"id": "b:string:did:ethr:0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}]});
+    let target = hex::encode(target_hash(value.as_object().unwrap(), &[]).unwrap());
+    let document = WrappedDocument::from_value(&json!({
+        "version": SCHEMA_V2, "data": value,
+        "signature": {"type": MERKLE_PROOF, "targetHash": target, "proof": [], "merkleRoot": target}
+    }))
+    .unwrap();
+    let node = chain_with(vec![], 1337);
+    assert_eq!(
+        outcomes(&Chain::new(), &node, &document).await,
+        (Outcome::Skip, Outcome::Skip)
+    );
+}
