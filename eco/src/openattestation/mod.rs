@@ -12,6 +12,7 @@
 pub mod chain;
 pub mod digest;
 pub mod issuers;
+pub mod link;
 pub mod rpc;
 pub mod store;
 

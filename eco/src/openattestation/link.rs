@@ -1,0 +1,233 @@
+//! TradeTrust verification links and the encrypted documents they lead to.
+//!
+//! A link carries URL-encoded JSON in its `q` parameter:
+//! `{"type":"DOCUMENT","payload":{"uri":...,"key":...,"permittedActions":[...],"redirect":...}}`;
+//! newer links add `payload.chainId` and may put `{"key":...}` after `#`,
+//! which then wins over the payload's key. The document at `uri` is the
+//! envelope of `@govtechsg/oa-encryption` (`OPEN-ATTESTATION-TYPE-1`):
+//! AES-256-GCM without additional data, `iv` (12 bytes) and `tag` (16
+//! bytes) in base64, the key 32 bytes in hex, and the plaintext the
+//! document's JSON in base64 once more. tradetrust-website also accepts
+//! the envelope wrapped as `{"document": envelope}`.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+use url::Url;
+
+/// The envelope type of an encrypted document.
+pub const ENCRYPTED_TYPE: &str = "OPEN-ATTESTATION-TYPE-1";
+
+/// What a TradeTrust verification link points to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TradeTrustLink {
+    /// Where the (usually encrypted) document is.
+    pub uri: Url,
+    /// Its key, 64 hex digits, if the link gives one.
+    pub key: Option<String>,
+    /// The chain the link names, if any (not trusted: the trust list pins
+    /// each store's chain).
+    pub chain_id: Option<u64>,
+}
+
+/// Why a link or an encrypted document could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    /// The link's `q` is not a document action.
+    #[error("not a TradeTrust document link: {0}")]
+    Link(String),
+    /// The envelope is not `OPEN-ATTESTATION-TYPE-1` as expected.
+    #[error("not an encrypted TradeTrust document: {0}")]
+    Envelope(String),
+    /// Decryption failed: a wrong key or a changed ciphertext or tag.
+    #[error("the document does not decrypt with the link's key (wrong key, or altered)")]
+    Decryption,
+}
+
+/// Reads `url` as a TradeTrust verification link: `None` when it is not
+/// one (no `q` parameter holding a JSON action).
+pub fn parse_link(url: &Url) -> Option<Result<TradeTrustLink, LinkError>> {
+    let action = url
+        .query_pairs()
+        .find(|(name, _)| name == "q")
+        .and_then(|(_, value)| serde_json::from_str::<Value>(&value).ok())?;
+    Some(read_action(&action, url.fragment()))
+}
+
+fn read_action(action: &Value, fragment: Option<&str>) -> Result<TradeTrustLink, LinkError> {
+    let bad = |why: &str| LinkError::Link(why.to_owned());
+    if action.get("type").and_then(Value::as_str) != Some("DOCUMENT") {
+        return Err(bad("its action is not DOCUMENT"));
+    }
+    let payload = action.get("payload").ok_or_else(|| bad("no payload"))?;
+    let uri = payload
+        .get("uri")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no payload.uri"))?;
+    let uri = Url::parse(uri).map_err(|e| LinkError::Link(format!("payload.uri {uri:?}: {e}")))?;
+    if !matches!(uri.scheme(), "http" | "https") {
+        return Err(bad("payload.uri is not http(s)"));
+    }
+    let fragment_key = fragment
+        .and_then(|f| percent_encoding::percent_decode_str(f).decode_utf8().ok())
+        .and_then(|f| serde_json::from_str::<Value>(&f).ok())
+        .and_then(|v| v.get("key").and_then(Value::as_str).map(str::to_owned));
+    let key = fragment_key.or_else(|| {
+        payload
+            .get("key")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    if let Some(key) = &key
+        && (key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(bad("its key is not 64 hex digits"));
+    }
+    let chain_id = payload.get("chainId").and_then(|c| match c {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    });
+    Ok(TradeTrustLink { uri, key, chain_id })
+}
+
+/// Whether `value` is an encrypted-document envelope (or one wrapped as
+/// `{"document": envelope}`).
+pub fn is_encrypted(value: &Value) -> bool {
+    envelope(value).is_some()
+}
+
+fn envelope(value: &Value) -> Option<&Value> {
+    let inner = value
+        .get("document")
+        .filter(|d| d.is_object())
+        .unwrap_or(value);
+    (inner.get("type").and_then(Value::as_str) == Some(ENCRYPTED_TYPE)).then_some(inner)
+}
+
+/// Decrypts an envelope with `key` (64 hex digits): the document's JSON
+/// bytes.
+pub fn decrypt(value: &Value, key: &str) -> Result<Vec<u8>, LinkError> {
+    let bad = |why: &str| LinkError::Envelope(why.to_owned());
+    let envelope = envelope(value).ok_or_else(|| bad("its type is not OPEN-ATTESTATION-TYPE-1"))?;
+    let field = |name: &str| -> Result<Vec<u8>, LinkError> {
+        let text = envelope
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| LinkError::Envelope(format!("no {name}")))?;
+        STANDARD
+            .decode(text)
+            .map_err(|e| LinkError::Envelope(format!("{name} is not base64: {e}")))
+    };
+    let (cipher_text, iv, tag) = (field("cipherText")?, field("iv")?, field("tag")?);
+    if iv.len() != 12 || tag.len() != 16 {
+        return Err(bad("iv must be 12 bytes and tag 16"));
+    }
+    let mut key_bytes = [0u8; 32];
+    hex::decode_to_slice(key, &mut key_bytes).map_err(|_| bad("the key is not 64 hex digits"))?;
+    let cipher = Aes256Gcm::new_from_slice(&key_bytes).map_err(|_| bad("bad key length"))?;
+    let mut sealed = cipher_text;
+    sealed.extend_from_slice(&tag);
+    let plain = cipher
+        .decrypt(
+            Nonce::from_slice(&iv),
+            Payload {
+                msg: &sealed,
+                aad: &[],
+            },
+        )
+        .map_err(|_| LinkError::Decryption)?;
+    let text: Vec<u8> = plain
+        .into_iter()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    STANDARD
+        .decode(&text)
+        .map_err(|e| LinkError::Envelope(format!("the plaintext is not base64: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// `encryptString('{"a":1}', "00…01")` of `@govtechsg/oa-encryption`
+    /// 1.3.5, as the library returned it.
+    fn reference_envelope() -> Value {
+        json!({
+            "cipherText": "gCRpcymCC6ifue+4",
+            "iv": "dtjUUHdUIrzmxF7x",
+            "tag": "r6kjk9ivSzWzYraSr5eItA==",
+            "type": "OPEN-ATTESTATION-TYPE-1"
+        })
+    }
+
+    const KEY: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+
+    #[test]
+    fn the_reference_envelope_decrypts() {
+        assert_eq!(
+            decrypt(&reference_envelope(), KEY),
+            Ok(br#"{"a":1}"#.to_vec())
+        );
+        let wrapped = json!({"document": reference_envelope()});
+        assert!(is_encrypted(&wrapped));
+        assert_eq!(decrypt(&wrapped, KEY), Ok(br#"{"a":1}"#.to_vec()));
+    }
+
+    #[test]
+    fn a_wrong_key_or_an_altered_tag_is_refused() {
+        let other = format!("{}2", &KEY[..63]);
+        assert_eq!(
+            decrypt(&reference_envelope(), &other),
+            Err(LinkError::Decryption)
+        );
+        let mut altered = reference_envelope();
+        altered["tag"] = json!("s6kjk9ivSzWzYraSr5eItA==");
+        assert_eq!(decrypt(&altered, KEY), Err(LinkError::Decryption));
+        assert!(matches!(
+            decrypt(&json!({"type": "x"}), KEY),
+            Err(LinkError::Envelope(_))
+        ));
+        assert!(!is_encrypted(&json!({"version": "x"})));
+    }
+
+    #[test]
+    fn links_give_the_document_and_its_key() {
+        let action = json!({"type": "DOCUMENT", "payload": {
+            "uri": "https://docs.example/co/123.tt", "key": "ab".repeat(32),
+            "permittedActions": ["VIEW"], "redirect": "https://tradetrust.io/", "chainId": "1"}});
+        let mut url = Url::parse("https://actions.tradetrust.io/").unwrap();
+        url.query_pairs_mut().append_pair("q", &action.to_string());
+        let link = parse_link(&url).unwrap().unwrap();
+        assert_eq!(link.uri.as_str(), "https://docs.example/co/123.tt");
+        assert_eq!(link.key, Some("ab".repeat(32)));
+        assert_eq!(link.chain_id, Some(1));
+        // A key after '#' wins.
+        let fragment = json!({"key": "cd".repeat(32)}).to_string();
+        url.set_fragment(Some(
+            &percent_encoding::utf8_percent_encode(&fragment, percent_encoding::NON_ALPHANUMERIC)
+                .to_string(),
+        ));
+        assert_eq!(
+            parse_link(&url).unwrap().unwrap().key,
+            Some("cd".repeat(32))
+        );
+        // Not links, or broken ones.
+        assert!(parse_link(&Url::parse("https://tradetrust.io/verify").unwrap()).is_none());
+        let mut other = Url::parse("https://x.example/").unwrap();
+        other
+            .query_pairs_mut()
+            .append_pair("q", r#"{"type":"VERIFY"}"#);
+        assert!(matches!(parse_link(&other), Some(Err(LinkError::Link(_)))));
+        let mut file = Url::parse("https://x.example/").unwrap();
+        file.query_pairs_mut().append_pair(
+            "q",
+            r#"{"type":"DOCUMENT","payload":{"uri":"file:///etc/passwd"}}"#,
+        );
+        assert!(matches!(parse_link(&file), Some(Err(LinkError::Link(_)))));
+    }
+}
