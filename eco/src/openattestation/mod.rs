@@ -10,6 +10,7 @@
 //! DID-signed document).
 
 pub mod chain;
+pub mod did;
 pub mod digest;
 pub mod issuers;
 pub mod link;
