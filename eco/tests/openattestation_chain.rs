@@ -140,6 +140,23 @@ impl Fetcher for &MemoryChain {
 /// one), with `extra` fields in each: the documents, their targets and the
 /// root, built by this crate's digest.
 fn batch(n: usize, store: &str, extra: Value) -> (Vec<WrappedDocument>, Hash) {
+    let (values, root) = batch_values(n, store, extra);
+    let documents = values
+        .iter()
+        .map(|value| {
+            let document = WrappedDocument::from_value(value).unwrap();
+            assert_eq!(
+                document.integrity(),
+                eco::openattestation::Integrity::Intact
+            );
+            document
+        })
+        .collect();
+    (documents, root)
+}
+
+/// The same batch, as the documents' JSON.
+fn batch_values(n: usize, store: &str, extra: Value) -> (Vec<Value>, Hash) {
     let datas: Vec<Value> = (0..n)
         .map(|i| {
             let mut data = json!({
@@ -185,18 +202,12 @@ fn batch(n: usize, store: &str, extra: Value) -> (Vec<WrappedDocument>, Hash) {
                 }
                 index /= 2;
             }
-            let value = json!({
+            json!({
                 "version": SCHEMA_V2,
                 "data": data,
                 "signature": {"type": MERKLE_PROOF, "targetHash": hex::encode(targets[i]),
                               "proof": proof, "merkleRoot": hex::encode(root)}
-            });
-            let document = WrappedDocument::from_value(&value).unwrap();
-            assert_eq!(
-                document.integrity(),
-                eco::openattestation::Integrity::Intact
-            );
-            document
+            })
         })
         .collect();
     (documents, root)
@@ -398,5 +409,148 @@ async fn a_document_without_a_store_is_skipped() {
     assert_eq!(
         outcomes(&Chain::new(), &node, &document).await,
         (Outcome::Skip, Outcome::Skip)
+    );
+}
+
+/// The verdict's failing and unknown checks, by name.
+fn judged(report: &eco::CertificateReport) -> Vec<(String, Outcome)> {
+    report
+        .checks
+        .iter()
+        .filter(|(_, r)| matches!(r.outcome, Outcome::Fail | Outcome::Unknown))
+        .map(|(name, r)| (format!("{name:?}"), r.outcome))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_verifier_judges_openattestation_documents() {
+    let single_window = "\nsingle_window_url = \"https://sw.test/\"";
+    let trust_text = TRUST.replace(
+        "country = \"AU\"",
+        &format!("country = \"AU\"{single_window}"),
+    );
+    let trust = std::sync::Arc::new(TrustList::from_toml(&trust_text, "trust.toml").unwrap());
+    let (values, root) = batch_values(
+        2,
+        CLASSIC,
+        json!({"issueDateTime": "d:string:2026-06-01T00:00:00Z"}),
+    );
+    let node = chain_with(
+        vec![(
+            CLASSIC,
+            Store {
+                issued: HashSet::from([root]),
+                ..Store::default()
+            },
+        )],
+        1337,
+    );
+    let verifier = eco::Verifier::new(trust.clone(), &node);
+    let report = verifier.verify_value(&values[0], None).await.unwrap();
+    assert_eq!(
+        report.digest,
+        values[0]["signature"]["targetHash"].as_str().unwrap()
+    );
+    assert_eq!(report.certificate_number.as_deref(), Some("CO-0"));
+    assert_eq!(report.authority.as_deref(), Some("demo-coo"));
+    // Everything passes but the single window, which this node cannot
+    // answer (it answers only JSON-RPC).
+    assert_eq!(
+        judged(&report),
+        vec![("SingleWindow".to_owned(), Outcome::Unknown)]
+    );
+
+    // A changed field: the signature check fails.
+    let mut tampered = values[1].clone();
+    tampered["data"]["iD"] = json!("salt1:string:CO-999");
+    let report = verifier.verify_value(&tampered, None).await.unwrap();
+    assert!(
+        judged(&report).contains(&("Signature".to_owned(), Outcome::Fail)),
+        "{report:?}"
+    );
+
+    // Issued in the future.
+    let (values, root) = batch_values(
+        1,
+        CLASSIC,
+        json!({"issueDateTime": "d:string:2099-01-01T00:00:00Z"}),
+    );
+    node.stores
+        .lock()
+        .unwrap()
+        .get_mut(&Address::parse(CLASSIC).unwrap())
+        .unwrap()
+        .issued
+        .insert(root);
+    let report = verifier.verify_value(&values[0], None).await.unwrap();
+    assert!(judged(&report).contains(&("ValidityPeriod".to_owned(), Outcome::Fail)));
+
+    // A store the trust list does not pin: trusted_issuer fails, the chain
+    // is not asked.
+    let (values, _) = batch_values(1, UNPINNED, json!({}));
+    let before = node.calls.load(Ordering::SeqCst);
+    let report = verifier.verify_value(&values[0], None).await.unwrap();
+    assert!(judged(&report).contains(&("TrustedIssuer".to_owned(), Outcome::Fail)));
+    assert_eq!(node.calls.load(Ordering::SeqCst), before);
+
+    // An encrypted document is a clear error.
+    let encrypted =
+        json!({"cipherText": "", "iv": "", "tag": "", "type": "OPEN-ATTESTATION-TYPE-1"});
+    assert!(matches!(
+        verifier.verify_value(&encrypted, None).await,
+        Err(eco::DocumentError::Encrypted)
+    ));
+}
+
+#[tokio::test]
+async fn a_did_signed_document_is_checked_against_the_pinned_address() {
+    use k256::ecdsa::SigningKey;
+
+    let key = SigningKey::from_slice(&[7u8; 32]).unwrap();
+    let public = key.verifying_key().to_encoded_point(false);
+    let address = Address(keccak256(&public.as_bytes()[1..])[12..].try_into().unwrap());
+    let method = format!("did:ethr:{address}#controller");
+    let data = json!({
+        "iD": "a:string:CO-7",
+        "issuers": [{"id": format!("b:string:did:ethr:{address}"), "name": "c:string:Signer",
+                     "revocation": {"type": "d:string:NONE"},
+                     "identityProof": {"type": "e:string:DNS-DID", "location": "f:string:x.example",
+                                       "key": format!("g:string:{method}")}}]
+    });
+    let target = target_hash(data.as_object().unwrap(), &[]).unwrap();
+    let mut message = b"\x19Ethereum Signed Message:\n32".to_vec();
+    message.extend_from_slice(&target);
+    let (signature, recovery) = key.sign_prehash_recoverable(&keccak256(&message)).unwrap();
+    let signature = format!(
+        "0x{}{:02x}",
+        hex::encode(signature.to_bytes()),
+        recovery.to_byte() + 27
+    );
+    let document = json!({
+        "version": SCHEMA_V2, "data": data,
+        "signature": {"type": MERKLE_PROOF, "targetHash": hex::encode(target), "proof": [], "merkleRoot": hex::encode(target)},
+        "proof": [{"type": "OpenAttestationSignature2018", "proofPurpose": "assertionMethod",
+                   "verificationMethod": method, "signature": signature}]
+    });
+    let pinned = |pinned_address: &str| {
+        let text = format!(
+            "[[authority]]\nid = \"signer\"\nname = \"Signer\"\ncountry = \"AU\"\n  [[authority.did_signer]]\n  id = \"{method}\"\n  address = \"{pinned_address}\"\n"
+        );
+        std::sync::Arc::new(TrustList::from_toml(&text, "trust.toml").unwrap())
+    };
+    let node = chain_with(vec![], 1337);
+    let verifier = eco::Verifier::new(pinned(&address.to_string()), &node);
+    let report = verifier.verify_value(&document, None).await.unwrap();
+    let outcome = |name: eco::CheckName| report.checks.get(name).outcome;
+    assert_eq!(outcome(eco::CheckName::Signature), Outcome::Pass);
+    assert_eq!(outcome(eco::CheckName::TrustedIssuer), Outcome::Pass);
+    assert_eq!(outcome(eco::CheckName::Anchored), Outcome::Skip);
+    assert_eq!(outcome(eco::CheckName::NotRevoked), Outcome::Skip);
+    // Pinned to another address: the signature does not recover to it.
+    let verifier = eco::Verifier::new(pinned(UNPINNED), &node);
+    let report = verifier.verify_value(&document, None).await.unwrap();
+    assert_eq!(
+        report.checks.get(eco::CheckName::Signature).outcome,
+        Outcome::Fail
     );
 }

@@ -132,35 +132,78 @@ impl Chain {
             Err(result) => return result,
         };
         for pinned in &stores {
-            let calls: Vec<StoreCall> = match self.is_batchable(fetcher, pinned).await {
-                Err(reason) => return CheckResult::unknown(reason),
-                Ok(true) => vec![StoreCall::IsRevokedInBatch(batch(document))],
-                Ok(false) => std::iter::once(document.target_hash)
-                    .chain(merkle_path(document.target_hash, &document.proof))
-                    .map(StoreCall::IsRevoked)
-                    .collect(),
-            };
-            let address = pinned.store.address;
-            for call in calls {
-                match self.ask(fetcher, pinned, call.clone()).await {
-                    Err(reason) => return CheckResult::unknown(reason),
-                    Ok(Answer::Bool(false)) => {}
-                    Ok(Answer::Bool(true)) => {
-                        let hash = match &call {
-                            StoreCall::IsRevoked(hash) => hex::encode(hash),
-                            _ => hex::encode(document.target_hash),
-                        };
-                        return CheckResult::fail(format!("store {address} has revoked {hash}"));
-                    }
-                    Ok(Answer::Reverted(revert)) => {
-                        return CheckResult::unknown(format!(
-                            "store {address} reverted isRevoked ({revert:?})"
-                        ));
-                    }
-                }
+            if let Some(result) = self.revoked_at(fetcher, pinned, document).await {
+                return result;
             }
         }
         CheckResult::pass()
+    }
+
+    /// The `not_revoked` check of a DID-signed document whose revocation
+    /// is a `REVOCATION_STORE` at `address`: asked only when the trust list
+    /// pins that store.
+    pub async fn not_revoked_in<F: Fetcher>(
+        &self,
+        fetcher: &F,
+        trust: &TrustList,
+        address: Address,
+        document: &WrappedDocument,
+    ) -> CheckResult {
+        let Some((_, store)) = trust.by_document_store(address) else {
+            return CheckResult::unknown(format!(
+                "the revocation store {address} is not pinned by the trust list, so it is not asked"
+            ));
+        };
+        let Some(node) = trust.node(store.chain_id) else {
+            return CheckResult::unknown(format!(
+                "no [[ethereum]] node for chain {}",
+                store.chain_id
+            ));
+        };
+        let pinned = PinnedStore { store, node };
+        self.revoked_at(fetcher, &pinned, document)
+            .await
+            .unwrap_or_else(CheckResult::pass)
+    }
+
+    /// Whether `pinned` has revoked the document: `None` when it has not,
+    /// else the check's result.
+    async fn revoked_at<F: Fetcher>(
+        &self,
+        fetcher: &F,
+        pinned: &PinnedStore<'_>,
+        document: &WrappedDocument,
+    ) -> Option<CheckResult> {
+        let calls: Vec<StoreCall> = match self.is_batchable(fetcher, pinned).await {
+            Err(reason) => return Some(CheckResult::unknown(reason)),
+            Ok(true) => vec![StoreCall::IsRevokedInBatch(batch(document))],
+            Ok(false) => std::iter::once(document.target_hash)
+                .chain(merkle_path(document.target_hash, &document.proof))
+                .map(StoreCall::IsRevoked)
+                .collect(),
+        };
+        let address = pinned.store.address;
+        for call in calls {
+            match self.ask(fetcher, pinned, call.clone()).await {
+                Err(reason) => return Some(CheckResult::unknown(reason)),
+                Ok(Answer::Bool(false)) => {}
+                Ok(Answer::Bool(true)) => {
+                    let hash = match &call {
+                        StoreCall::IsRevoked(hash) => hex::encode(hash),
+                        _ => hex::encode(document.target_hash),
+                    };
+                    return Some(CheckResult::fail(format!(
+                        "store {address} has revoked {hash}"
+                    )));
+                }
+                Ok(Answer::Reverted(revert)) => {
+                    return Some(CheckResult::unknown(format!(
+                        "store {address} reverted isRevoked ({revert:?})"
+                    )));
+                }
+            }
+        }
+        None
     }
 
     async fn is_batchable<F: Fetcher>(

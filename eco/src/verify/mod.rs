@@ -1,6 +1,10 @@
 //! The verification engine: runs the document checks of spec section 7 on
 //! one credential, with keys, logs, status lists and registries taken only
-//! from the trust list.
+//! from the trust list. Two formats: the project's `eddsa-jcs-2022`
+//! credentials, and OpenAttestation v2 (TradeTrust) documents
+//! ([`openattestation`]), told apart by content.
+
+mod openattestation;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,6 +20,9 @@ use crate::fetch::{FetchResponse, Fetcher, Offline};
 use crate::json::{JsonError, parse_strict};
 use crate::merkle;
 use crate::note::{Checkpoint, open_checkpoint};
+use crate::openattestation::chain::Chain;
+use crate::openattestation::link::is_encrypted;
+use crate::openattestation::{OaError, SCHEMA_V2};
 use crate::report::{CertificateReport, CheckName, CheckResult, Checks};
 use crate::status_list::StatusList;
 use crate::suite;
@@ -31,6 +38,13 @@ pub enum DocumentError {
     /// The JSON is not an object.
     #[error("the document is not a JSON object, so it cannot be a credential")]
     NotAnObject,
+    /// An OpenAttestation document that cannot be read.
+    #[error(transparent)]
+    OpenAttestation(#[from] OaError),
+    /// An encrypted TradeTrust document: it is read through the link that
+    /// carries its key.
+    #[error("an encrypted TradeTrust document: it needs the key its verification link carries")]
+    Encrypted,
 }
 
 /// How long a fetched checkpoint or status list serves. Logs grow and lists
@@ -76,6 +90,7 @@ pub struct Verifier<F> {
     online: bool,
     now: Option<DateTime<Utc>>,
     cache: RunCache,
+    chain: Chain,
 }
 
 impl Verifier<Offline> {
@@ -87,6 +102,7 @@ impl Verifier<Offline> {
             online: false,
             now: None,
             cache: RunCache::new(),
+            chain: Chain::new(),
         }
     }
 }
@@ -100,6 +116,7 @@ impl<F: Fetcher> Verifier<F> {
             online: true,
             now: None,
             cache: RunCache::new(),
+            chain: Chain::new(),
         }
     }
 
@@ -117,6 +134,12 @@ impl<F: Fetcher> Verifier<F> {
     /// The fetcher in use.
     pub fn fetcher(&self) -> &F {
         &self.fetcher
+    }
+
+    /// JSON-RPC requests sent to the trust list's Ethereum nodes so far
+    /// (cached answers not counted).
+    pub fn chain_requests(&self) -> u64 {
+        self.chain.requests()
     }
 
     /// Reads `bytes` strictly and verifies the credential. `exporter_domain`
@@ -138,6 +161,14 @@ impl<F: Fetcher> Verifier<F> {
     ) -> Result<CertificateReport, DocumentError> {
         if !credential.is_object() {
             return Err(DocumentError::NotAnObject);
+        }
+        if credential.get("version").and_then(Value::as_str) == Some(SCHEMA_V2) {
+            return self
+                .verify_openattestation(credential, exporter_domain)
+                .await;
+        }
+        if is_encrypted(credential) {
+            return Err(DocumentError::Encrypted);
         }
         let digest = hex::encode(credential::digest(credential)?);
         let issuer = credential::issuer(credential);

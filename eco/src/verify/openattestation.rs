@@ -1,0 +1,315 @@
+//! The document checks of spec section 7 for OpenAttestation v2
+//! (TradeTrust) documents, so that scoring, export and the API need no
+//! second model (docs/eco-verification.md, "OpenAttestation v2"):
+//!
+//! - `trusted_issuer`: every `issuers[]` entry names a document store or
+//!   DID signer that an authority of the trust list pins;
+//! - `signature`: the fields hash to the target hash and the proof leads
+//!   to the root; a DID-signed document's EIP-191 signature over the root
+//!   recovers to the address the trust list pins for its signer;
+//! - `anchored`, `not_revoked`: asked of the buyer's node ([`Chain`]);
+//! - `validity_period`: `issueDateTime` (the CHAFTA certificate-of-origin
+//!   template's field; it has no expiry);
+//! - `single_window`: the certificate number `iD` and the target hash (the
+//!   document's digest, which obfuscation leaves unchanged);
+//! - `exporter_matches`: the exporter's website, when the document names
+//!   one.
+//!
+//! [`Chain`]: crate::openattestation::chain::Chain
+
+use chrono::Utc;
+use serde_json::{Map, Value};
+
+use super::{DocumentError, Verifier, parse_datetime};
+use crate::credential;
+use crate::fetch::Fetcher;
+use crate::openattestation::did::{proofs, recover_signer};
+use crate::openattestation::issuers::{Issuer, issuers, unsalt};
+use crate::openattestation::{Integrity, WrappedDocument};
+use crate::report::{CertificateReport, CheckName, CheckResult, Checks};
+use crate::trust::Authority;
+use crate::trust::ethereum::Address;
+
+/// The CHAFTA template's certificate number.
+const NUMBER_FIELD: &str = "iD";
+/// The CHAFTA template's issue date.
+const ISSUE_DATE_FIELD: &str = "issueDateTime";
+
+impl<F: Fetcher> Verifier<F> {
+    /// Verifies an OpenAttestation v2 wrapped document.
+    pub(super) async fn verify_openattestation(
+        &self,
+        value: &Value,
+        exporter_domain: Option<&str>,
+    ) -> Result<CertificateReport, DocumentError> {
+        let document = WrappedDocument::from_value(value)?;
+        let digest = hex::encode(document.target_hash);
+        let number = field(&document.data, NUMBER_FIELD);
+        let found = issuers(&document.data);
+        let (trusted, authority) = match &found {
+            Ok(list) => self.oa_trusted_issuer(list, &document),
+            Err(e) => (CheckResult::fail(e.clone()), None),
+        };
+        let mut checks = Checks::all_unknown("not checked");
+        checks.set(CheckName::TrustedIssuer, trusted);
+        checks.set(CheckName::Signature, self.oa_signature(&document));
+        checks.set(CheckName::ValidityPeriod, self.oa_validity(&document.data));
+        checks.set(
+            CheckName::ExporterMatches,
+            oa_exporter_matches(&document.data, exporter_domain),
+        );
+        let stored = found
+            .as_ref()
+            .is_ok_and(|list| list.iter().any(|i| i.document_store.is_some()));
+        let (anchored, not_revoked) = if !self.online {
+            let offline = || CheckResult::unknown("offline: the chain was not asked");
+            (offline(), offline())
+        } else if stored {
+            tokio::join!(
+                self.chain.anchored(&self.fetcher, &self.trust, &document),
+                self.chain
+                    .not_revoked(&self.fetcher, &self.trust, &document),
+            )
+        } else {
+            let revocation = match &found {
+                Ok(list) => self.did_revocation(list, &document).await,
+                Err(e) => CheckResult::fail(e.clone()),
+            };
+            (
+                CheckResult::skip("DID-signed: the root is signed, not recorded on a chain"),
+                revocation,
+            )
+        };
+        checks.set(CheckName::Anchored, anchored);
+        checks.set(CheckName::NotRevoked, not_revoked);
+        let single_window = match authority {
+            Some(authority) => {
+                self.single_window(authority, number.as_deref(), &digest)
+                    .await
+            }
+            None => CheckResult::unknown(
+                "the issuer is not in the trust list, so its registry is unknown",
+            ),
+        };
+        checks.set(CheckName::SingleWindow, single_window);
+        checks.set(
+            CheckName::EndpointAgrees,
+            CheckResult::skip("no supplier endpoint answered for this certificate"),
+        );
+        let issuer = found
+            .ok()
+            .and_then(|list| list.into_iter().find_map(|i| i.name));
+        Ok(CertificateReport {
+            url: None,
+            certificate_number: number,
+            issuer,
+            authority: authority.map(|a| a.id.clone()),
+            digest,
+            verdict: checks.verdict(),
+            reason: checks.verdict_reason(),
+            checks,
+        })
+    }
+
+    /// `trusted_issuer`, and the authority of the first issuer.
+    fn oa_trusted_issuer(
+        &self,
+        list: &[Issuer],
+        document: &WrappedDocument,
+    ) -> (CheckResult, Option<&Authority>) {
+        let mut first = None;
+        for (i, issuer) in list.iter().enumerate() {
+            let authority = match (issuer.store_address(), did_key(issuer, document)) {
+                (Some(Err(e)), _) => {
+                    return (CheckResult::fail(format!("issuers[{i}]: {e}")), None);
+                }
+                (Some(Ok(address)), _) => match self.trust.by_document_store(address) {
+                    Some((authority, _)) => authority,
+                    None => {
+                        return (
+                            CheckResult::fail(format!(
+                                "issuers[{i}]: document store {address} is not pinned by the trust list"
+                            )),
+                            None,
+                        );
+                    }
+                },
+                (None, Some(key)) => match self.trust.by_did_signer(&key) {
+                    Some((authority, _)) => authority,
+                    None => {
+                        return (
+                            CheckResult::fail(format!(
+                                "issuers[{i}]: DID signer {key:?} is not pinned by the trust list"
+                            )),
+                            None,
+                        );
+                    }
+                },
+                (None, None) => {
+                    return (
+                        CheckResult::fail(format!(
+                            "issuers[{i}] names neither a document store nor a DID signer"
+                        )),
+                        None,
+                    );
+                }
+            };
+            first.get_or_insert(authority);
+        }
+        (CheckResult::pass(), first)
+    }
+
+    /// `signature`: integrity, then each DID signature.
+    fn oa_signature(&self, document: &WrappedDocument) -> CheckResult {
+        match document.integrity() {
+            Integrity::Intact => {}
+            Integrity::TargetHashDiffers { computed } => {
+                return CheckResult::fail(format!(
+                    "the fields hash to {}, not to the stated target hash {}",
+                    hex::encode(computed),
+                    hex::encode(document.target_hash)
+                ));
+            }
+            Integrity::RootDiffers { computed } => {
+                return CheckResult::fail(format!(
+                    "the proof leads to {}, not to the stated root {}",
+                    hex::encode(computed),
+                    hex::encode(document.merkle_root)
+                ));
+            }
+            Integrity::Undigestable(e) => return CheckResult::fail(e.to_string()),
+        }
+        let Some(proof) = &document.signatures else {
+            return CheckResult::pass();
+        };
+        let list = match proofs(proof) {
+            Ok(list) if !list.is_empty() => list,
+            Ok(_) => return CheckResult::fail("the proof list is empty"),
+            Err(e) => return CheckResult::fail(e),
+        };
+        for entry in list {
+            let Some((_, signer)) = self.trust.by_did_signer(&entry.verification_method) else {
+                return CheckResult::unknown(format!(
+                    "no DID signer {:?} in the trust list (DIDs are never resolved)",
+                    entry.verification_method
+                ));
+            };
+            match recover_signer(&document.merkle_root, &entry.signature) {
+                Ok(address) if address == signer.address => {}
+                Ok(address) => {
+                    return CheckResult::fail(format!(
+                        "the signature recovers to {address}, not to {} which the trust list pins for {:?}",
+                        signer.address, entry.verification_method
+                    ));
+                }
+                Err(e) => return CheckResult::fail(e),
+            }
+        }
+        CheckResult::pass()
+    }
+
+    /// `validity_period` from `issueDateTime`.
+    fn oa_validity(&self, data: &Map<String, Value>) -> CheckResult {
+        let Some(issued) = field(data, ISSUE_DATE_FIELD) else {
+            return CheckResult::skip(format!("the document states no {ISSUE_DATE_FIELD}"));
+        };
+        let Some(when) = parse_datetime(&issued) else {
+            return CheckResult::fail(format!("{ISSUE_DATE_FIELD} {issued:?} is not a date-time"));
+        };
+        let now = self.now.unwrap_or_else(Utc::now);
+        if when > now {
+            return CheckResult::fail(format!("issued in the future, on {}", when.to_rfc3339()));
+        }
+        CheckResult::pass()
+    }
+
+    /// `not_revoked` of a DID-signed document, by its issuers' revocation.
+    async fn did_revocation(&self, list: &[Issuer], document: &WrappedDocument) -> CheckResult {
+        for issuer in list {
+            match issuer.revocation_type.as_deref() {
+                None | Some("NONE") => {}
+                Some("REVOCATION_STORE") => {
+                    let Some(location) = &issuer.revocation_location else {
+                        return CheckResult::fail("a REVOCATION_STORE without a location");
+                    };
+                    let address = match Address::parse(location) {
+                        Ok(address) => address,
+                        Err(e) => return CheckResult::fail(format!("revocation store: {e}")),
+                    };
+                    let result = self
+                        .chain
+                        .not_revoked_in(&self.fetcher, &self.trust, address, document)
+                        .await;
+                    if result.outcome != crate::report::Outcome::Pass {
+                        return result;
+                    }
+                }
+                Some("OCSP_RESPONDER") => {
+                    return CheckResult::unknown(
+                        "an OCSP responder is not named by the trust list, and a URL from the document is never trusted",
+                    );
+                }
+                Some(other) => return CheckResult::fail(format!("revocation type {other:?}")),
+            }
+        }
+        if list
+            .iter()
+            .all(|i| matches!(i.revocation_type.as_deref(), None | Some("NONE")))
+        {
+            return CheckResult::skip("revocation NONE: the issuer keeps no revocation");
+        }
+        CheckResult::pass()
+    }
+}
+
+/// The DID key an issuer signs with: its identity proof's key, or the
+/// verification method of a proof naming its DID.
+fn did_key(issuer: &Issuer, document: &WrappedDocument) -> Option<String> {
+    if let Some(key) = &issuer.identity_key {
+        return Some(key.clone());
+    }
+    let id = issuer.id.as_deref().filter(|id| id.starts_with("did:"))?;
+    let list = proofs(document.signatures.as_ref()?).ok()?;
+    list.into_iter()
+        .map(|p| p.verification_method)
+        .find(|m| m.starts_with(id))
+}
+
+/// A top-level field of `data`, unsalted.
+fn field(data: &Map<String, Value>, name: &str) -> Option<String> {
+    data.get(name)
+        .and_then(Value::as_str)
+        .map(|v| unsalt(v).to_owned())
+}
+
+/// `exporter_matches` by the exporter's website, when the document names
+/// one (`supplyChainConsignment.exporter.website` or `.url`).
+fn oa_exporter_matches(data: &Map<String, Value>, exporter_domain: Option<&str>) -> CheckResult {
+    let Some(expected) = exporter_domain else {
+        return CheckResult::skip("no exporter domain was given");
+    };
+    let Some(expected) = credential::registrable_domain(expected) else {
+        return CheckResult::unknown(format!("{expected:?} has no registrable domain"));
+    };
+    let exporter = data
+        .get("supplyChainConsignment")
+        .and_then(|c| c.get("exporter"));
+    let website = ["website", "url", "URL"]
+        .iter()
+        .find_map(|k| exporter.and_then(|e| e.get(*k)).and_then(Value::as_str))
+        .map(unsalt);
+    let Some(website) = website else {
+        return CheckResult::unknown(
+            "the document names no exporter website, and its exporter's name is not compared yet",
+        );
+    };
+    match credential::registrable_domain(website) {
+        Some(found) if found == expected => CheckResult::pass(),
+        Some(found) => CheckResult::fail(format!(
+            "the exporter's website is on {found}, not on {expected}"
+        )),
+        None => CheckResult::fail(format!(
+            "the exporter website {website:?} has no registrable domain"
+        )),
+    }
+}
