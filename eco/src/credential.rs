@@ -77,10 +77,108 @@ pub fn registrable_domain(host_or_url: &str) -> Option<String> {
     }
 }
 
+/// Words of legal form that say nothing about which company it is, in
+/// the RCEP languages' usual spellings (compared after lower-casing and
+/// removing punctuation).
+const LEGAL_FORMS: &[&str] = &[
+    "co",
+    "company",
+    "corp",
+    "corporation",
+    "inc",
+    "incorporated",
+    "ltd",
+    "limited",
+    "llc",
+    "plc",
+    "pty",
+    "pte",
+    "sdn",
+    "bhd",
+    "berhad",
+    "pt",
+    "tbk",
+    "persero",
+    "jsc",
+    "jsco",
+    "gmbh",
+    "ag",
+    "kk",
+    "kabushiki",
+    "kaisha",
+    "public",
+    "công",
+    "ty",
+    "tnhh",
+    "cp",
+];
+
+/// Legal-form suffixes in CJK scripts, removed wherever they appear.
+const CJK_LEGAL_FORMS: &[&str] = &[
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "股份公司",
+    "集团",
+    "公司",
+    "株式会社",
+    "有限会社",
+    "주식회사",
+];
+
+/// A company name reduced to what tells companies apart: lower case, no
+/// punctuation, no words of legal form (Co., Ltd., Pty Ltd, Sdn. Bhd., PT,
+/// JSC, 有限公司, ...), single spaces. Two names that reduce to the same
+/// text name the same company for `exporter_matches`.
+pub fn normalised_company_name(name: &str) -> String {
+    let mut text = name.to_lowercase();
+    for form in CJK_LEGAL_FORMS {
+        text = text.replace(form, " ");
+    }
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    cleaned
+        .split_whitespace()
+        .filter(|word| !LEGAL_FORMS.contains(word))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn company_names_lose_their_legal_form() {
+        for (a, b) in [
+            (
+                "Ningbo Example Electric Co., Ltd.",
+                "NINGBO EXAMPLE ELECTRIC CO LTD",
+            ),
+            (
+                "Treasury Wine Estates Vintners Limited",
+                "Treasury Wine Estates Vintners Pty Ltd",
+            ),
+            ("PT Abadi Jaya Tbk", "Abadi Jaya"),
+            ("Makmur Sdn. Bhd.", "MAKMUR SDN BHD"),
+            ("Hai Phong Import JSC", "Hai Phong Import"),
+            ("宁波示例电器有限公司", "宁波示例电器"),
+        ] {
+            assert_eq!(
+                normalised_company_name(a),
+                normalised_company_name(b),
+                "{a} / {b}"
+            );
+        }
+        assert_ne!(
+            normalised_company_name("Ningbo Example Electric Co., Ltd."),
+            normalised_company_name("Ningbo Other Electric Co., Ltd.")
+        );
+        assert_eq!(normalised_company_name("Co., Ltd."), "");
+    }
 
     #[test]
     fn registrable_domains() {

@@ -35,4 +35,4 @@ pub mod verify;
 pub use fetch::{FetchError, FetchResponse, Fetcher, Offline};
 pub use report::{CertificateReport, CheckName, CheckResult, Checks, Outcome, Verdict};
 pub use trust::{Authority, TrustList, TrustListError};
-pub use verify::{DocumentError, Verifier};
+pub use verify::{DocumentError, Exporter, Verifier};

@@ -554,3 +554,47 @@ async fn a_did_signed_document_is_checked_against_the_pinned_address() {
         Outcome::Fail
     );
 }
+
+#[tokio::test]
+async fn the_exporter_is_matched_by_name_when_no_website_is_given() {
+    let trust = std::sync::Arc::new(trust());
+    let exporter = json!({"supplyChainConsignment": {"exporter": {"name": "n:string:Example Vintners Limited"}}});
+    let (values, root) = batch_values(1, CLASSIC, exporter);
+    let node = chain_with(
+        vec![(
+            CLASSIC,
+            Store {
+                issued: HashSet::from([root]),
+                ..Store::default()
+            },
+        )],
+        1337,
+    );
+    let verifier = eco::Verifier::new(trust, &node);
+    let outcome = |name: Option<&'static str>| {
+        let verifier = &verifier;
+        let value = values[0].clone();
+        async move {
+            let exporter = eco::Exporter {
+                domain: "vintners.example",
+                name,
+            };
+            let report = verifier
+                .verify_value_as(&value, Some(exporter))
+                .await
+                .unwrap();
+            report.checks.get(eco::CheckName::ExporterMatches).outcome
+        }
+    };
+    assert_eq!(
+        outcome(Some("EXAMPLE VINTNERS PTY LTD")).await,
+        Outcome::Pass
+    );
+    assert_eq!(outcome(Some("Other Vintners Limited")).await, Outcome::Fail);
+    assert_eq!(outcome(None).await, Outcome::Unknown);
+    let report = verifier.verify_value(&values[0], None).await.unwrap();
+    assert_eq!(
+        report.checks.get(eco::CheckName::ExporterMatches).outcome,
+        Outcome::Skip
+    );
+}

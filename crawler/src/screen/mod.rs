@@ -630,10 +630,14 @@ impl Run<'_> {
             ));
             return None;
         }
+        let exporter = eco::Exporter {
+            domain: site,
+            name: Some(self.obs.name.as_str()).filter(|n| !n.is_empty()),
+        };
         match self
             .screener
             .verifier
-            .verify_value(&document, Some(site))
+            .verify_value_as(&document, Some(exporter))
             .await
         {
             Ok(mut report) => {
@@ -786,7 +790,8 @@ impl Run<'_> {
 }
 
 /// Whether a JSON document presents itself as a verifiable credential: a
-/// `VerifiableCredential` type, a credentials `@context`, or a proof.
+/// `VerifiableCredential` type, a credentials `@context`, a proof, or an
+/// OpenAttestation v2 `version` (a TradeTrust document).
 fn looks_like_credential(document: &serde_json::Value) -> bool {
     let mentions = |v: Option<&serde_json::Value>, word: &str| match v {
         Some(serde_json::Value::String(s)) => s.contains(word),
@@ -798,7 +803,8 @@ fn looks_like_credential(document: &serde_json::Value) -> bool {
     document.is_object()
         && (mentions(document.get("type"), "VerifiableCredential")
             || mentions(document.get("@context"), "/credentials/")
-            || document.get("proof").is_some())
+            || document.get("proof").is_some()
+            || mentions(document.get("version"), "schema.openattestation.com/2.0"))
 }
 
 fn probe(answer: &Answer, number: Option<String>, negative_control: NegativeControl) -> Probe {

@@ -47,6 +47,17 @@ pub enum DocumentError {
     Encrypted,
 }
 
+/// The supplier a certificate is shown by, as `exporter_matches` compares
+/// it: its website's domain, and its name for documents that name the
+/// exporter but not its website.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exporter<'a> {
+    /// The supplier's domain (or URL).
+    pub domain: &'a str,
+    /// The supplier's name, if known.
+    pub name: Option<&'a str>,
+}
+
 /// How long a fetched checkpoint or status list serves. Logs grow and lists
 /// change while a long crawl runs, so a run refetches them this often (and
 /// no more often, whatever the number of certificates).
@@ -159,13 +170,23 @@ impl<F: Fetcher> Verifier<F> {
         credential: &Value,
         exporter_domain: Option<&str>,
     ) -> Result<CertificateReport, DocumentError> {
+        let exporter = exporter_domain.map(|domain| Exporter { domain, name: None });
+        self.verify_value_as(credential, exporter).await
+    }
+
+    /// Verifies an already strictly parsed credential for the supplier
+    /// `exporter` (None: `exporter_matches` is skipped).
+    pub async fn verify_value_as(
+        &self,
+        credential: &Value,
+        exporter: Option<Exporter<'_>>,
+    ) -> Result<CertificateReport, DocumentError> {
+        let exporter_domain = exporter.map(|e| e.domain);
         if !credential.is_object() {
             return Err(DocumentError::NotAnObject);
         }
         if credential.get("version").and_then(Value::as_str) == Some(SCHEMA_V2) {
-            return self
-                .verify_openattestation(credential, exporter_domain)
-                .await;
+            return self.verify_openattestation(credential, exporter).await;
         }
         if is_encrypted(credential) {
             return Err(DocumentError::Encrypted);

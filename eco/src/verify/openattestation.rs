@@ -13,14 +13,14 @@
 //! - `single_window`: the certificate number `iD` and the target hash (the
 //!   document's digest, which obfuscation leaves unchanged);
 //! - `exporter_matches`: the exporter's website, when the document names
-//!   one.
+//!   one, else its name against the supplier's, normalised.
 //!
 //! [`Chain`]: crate::openattestation::chain::Chain
 
 use chrono::Utc;
 use serde_json::{Map, Value};
 
-use super::{DocumentError, Verifier, parse_datetime};
+use super::{DocumentError, Exporter, Verifier, parse_datetime};
 use crate::credential;
 use crate::fetch::Fetcher;
 use crate::openattestation::did::{proofs, recover_signer};
@@ -40,7 +40,7 @@ impl<F: Fetcher> Verifier<F> {
     pub(super) async fn verify_openattestation(
         &self,
         value: &Value,
-        exporter_domain: Option<&str>,
+        exporter: Option<Exporter<'_>>,
     ) -> Result<CertificateReport, DocumentError> {
         let document = WrappedDocument::from_value(value)?;
         let digest = hex::encode(document.target_hash);
@@ -56,7 +56,7 @@ impl<F: Fetcher> Verifier<F> {
         checks.set(CheckName::ValidityPeriod, self.oa_validity(&document.data));
         checks.set(
             CheckName::ExporterMatches,
-            oa_exporter_matches(&document.data, exporter_domain),
+            oa_exporter_matches(&document.data, exporter),
         );
         let stored = found
             .as_ref()
@@ -282,34 +282,64 @@ fn field(data: &Map<String, Value>, name: &str) -> Option<String> {
         .map(|v| unsalt(v).to_owned())
 }
 
-/// `exporter_matches` by the exporter's website, when the document names
-/// one (`supplyChainConsignment.exporter.website` or `.url`).
-fn oa_exporter_matches(data: &Map<String, Value>, exporter_domain: Option<&str>) -> CheckResult {
-    let Some(expected) = exporter_domain else {
+/// `exporter_matches`: the exporter's website, when the document names one
+/// (`supplyChainConsignment.exporter.website` or `.url`), else the
+/// exporter's (or consignor's) name against the supplier's, normalised
+/// ([`credential::normalised_company_name`]).
+fn oa_exporter_matches(data: &Map<String, Value>, exporter: Option<Exporter<'_>>) -> CheckResult {
+    let Some(exporter) = exporter else {
         return CheckResult::skip("no exporter domain was given");
     };
-    let Some(expected) = credential::registrable_domain(expected) else {
-        return CheckResult::unknown(format!("{expected:?} has no registrable domain"));
+    let consignment = data.get("supplyChainConsignment");
+    let party = ["exporter", "consignor"].iter().find_map(|k| {
+        consignment
+            .and_then(|c| c.get(*k))
+            .filter(|p| p.is_object())
+    });
+    let text = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| party.and_then(|p| p.get(*k)).and_then(Value::as_str))
+            .map(unsalt)
     };
-    let exporter = data
-        .get("supplyChainConsignment")
-        .and_then(|c| c.get("exporter"));
-    let website = ["website", "url", "URL"]
-        .iter()
-        .find_map(|k| exporter.and_then(|e| e.get(*k)).and_then(Value::as_str))
-        .map(unsalt);
-    let Some(website) = website else {
+    if let Some(website) = text(&["website", "url", "URL"]) {
+        let Some(expected) = credential::registrable_domain(exporter.domain) else {
+            return CheckResult::unknown(format!(
+                "{:?} has no registrable domain",
+                exporter.domain
+            ));
+        };
+        return match credential::registrable_domain(website) {
+            Some(found) if found == expected => CheckResult::pass(),
+            Some(found) => CheckResult::fail(format!(
+                "the exporter's website is on {found}, not on {expected}"
+            )),
+            None => CheckResult::fail(format!(
+                "the exporter website {website:?} has no registrable domain"
+            )),
+        };
+    }
+    let Some(named) = text(&["name"]) else {
         return CheckResult::unknown(
-            "the document names no exporter website, and its exporter's name is not compared yet",
+            "the document names neither the exporter's website nor its name",
         );
     };
-    match credential::registrable_domain(website) {
-        Some(found) if found == expected => CheckResult::pass(),
-        Some(found) => CheckResult::fail(format!(
-            "the exporter's website is on {found}, not on {expected}"
-        )),
-        None => CheckResult::fail(format!(
-            "the exporter website {website:?} has no registrable domain"
-        )),
+    let Some(supplier) = exporter.name else {
+        return CheckResult::unknown(format!(
+            "the document names the exporter {named:?} but no website, and the supplier's name is not known"
+        ));
+    };
+    let (a, b) = (
+        credential::normalised_company_name(named),
+        credential::normalised_company_name(supplier),
+    );
+    if a.is_empty() || b.is_empty() {
+        return CheckResult::unknown(format!("{named:?} or {supplier:?} is only a legal form"));
+    }
+    if a == b {
+        CheckResult::pass()
+    } else {
+        CheckResult::fail(format!(
+            "the exporter is {named:?}, not the supplier {supplier:?}"
+        ))
     }
 }
