@@ -478,20 +478,34 @@ impl Store for SledStore {
 mod tests {
     use super::*;
 
+    /// `open` once sled's background flusher has let go of the file lock
+    /// it may hold for a moment after a database is dropped (at most 5 s).
+    fn when_unlocked<T, E: std::fmt::Display>(open: impl Fn() -> Result<T, E>) -> Result<T, E> {
+        for _ in 0..250 {
+            match open() {
+                Err(e) if e.to_string().contains("could not acquire lock") => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+        open()
+    }
+
     #[test]
     fn a_database_of_another_schema_version_is_refused_with_advice() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         drop(SledStore::open(&path).unwrap());
         {
-            let raw = sled::open(&path).unwrap();
+            let raw = when_unlocked(|| sled::open(&path)).unwrap();
             raw.open_tree("meta")
                 .unwrap()
                 .insert(SCHEMA_KEY, &99u32.to_be_bytes())
                 .unwrap();
             raw.flush().unwrap();
         }
-        let err = SledStore::open(&path).err().unwrap();
+        let err = when_unlocked(|| SledStore::open(&path)).err().unwrap();
         assert!(matches!(
             err,
             StoreError::Schema {
