@@ -260,7 +260,10 @@ fn is_openapi_url(url: &Url) -> bool {
         || last == "api-docs.json"
 }
 
-/// Whether a link leads to a credential document, by its `type` or name.
+/// Whether a link leads to a credential document, by its `type` or name:
+/// a verifiable credential (`.json`, `.jsonld`, `.vc`) or a TradeTrust
+/// document (`.tt`, often served as `application/octet-stream`; what it
+/// is, is decided by its content once fetched).
 pub fn is_credential_link(url: &Url, mime: &str) -> bool {
     if is_openapi_url(url) {
         return false;
@@ -286,7 +289,9 @@ pub fn is_credential_link(url: &Url, mime: &str) -> bool {
     ];
     !ignored.contains(&last.as_str())
         && !url.path().contains("/wp-json/")
-        && (last.ends_with(".json") || last.ends_with(".jsonld") || last.ends_with(".vc"))
+        && [".json", ".jsonld", ".vc", ".tt"]
+            .iter()
+            .any(|extension| last.ends_with(extension))
 }
 
 /// Finds what `page` offers; `portals` are the official portal hosts.
@@ -402,6 +407,17 @@ fn number_field(form: &Form, vocab: &Vocabulary) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn credential_links_by_name_include_tradetrust_files() {
+        let link = |u: &str| super::is_credential_link(&url::Url::parse(u).expect("url"), "");
+        assert!(link("https://a.example/certs/co-2026-001.tt"));
+        assert!(link("https://a.example/certs/CO-2026-001.TT"));
+        assert!(link("https://a.example/vc/co.jsonld"));
+        assert!(!link("https://a.example/certs/co.pdf"));
+        assert!(!link("https://a.example/manifest.json"));
+        assert!(!link("https://a.example/doc.txt"));
+    }
+
     use super::*;
     use crate::page::read_page;
 

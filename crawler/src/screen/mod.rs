@@ -877,6 +877,12 @@ mod tests {
             &json!({"@context": ["https://www.w3.org/ns/credentials/v2"]})
         ));
         assert!(looks_like_credential(&json!({"proof": {}})));
+        assert!(looks_like_credential(
+            &json!({"version": "https://schema.openattestation.com/2.0/schema.json", "data": {}})
+        ));
+        assert!(!looks_like_credential(
+            &json!({"version": "https://schema.openattestation.com/3.0/schema.json"})
+        ));
         assert!(!looks_like_credential(&json!({"products": [1, 2, 3]})));
         assert!(!looks_like_credential(&json!(["VerifiableCredential"])));
     }
