@@ -295,16 +295,23 @@ impl HttpFetcher {
         }
     }
 
+    /// `work`, abandoned as a timeout once the policy's time has passed.
+    async fn within_timeout<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, FetchError>>,
+    ) -> Result<T, FetchError> {
+        let timeout = self.policy.timeout;
+        tokio::time::timeout(timeout, work)
+            .await
+            .unwrap_or(Err(FetchError::Timeout {
+                seconds: timeout.as_secs_f64(),
+            }))
+    }
+
     /// Makes one request without following redirects: the caller decides
     /// whether a redirect's target may be fetched (robots.txt, scope).
     pub async fn send_once(&self, request: &HttpRequest) -> Result<Hop, FetchError> {
-        let timeout = self.policy.timeout;
-        match tokio::time::timeout(timeout, self.send_inner(request)).await {
-            Ok(result) => result,
-            Err(_) => Err(FetchError::Timeout {
-                seconds: timeout.as_secs_f64(),
-            }),
-        }
+        self.within_timeout(self.send_inner(request)).await
     }
 
     async fn send_inner(&self, request: &HttpRequest) -> Result<Hop, FetchError> {
@@ -480,13 +487,7 @@ pub enum Hop {
 
 impl Fetcher for HttpFetcher {
     async fn get(&self, url: &Url, accept: &str) -> Result<FetchResponse, FetchError> {
-        let timeout = self.policy.timeout;
-        match tokio::time::timeout(timeout, self.fetch(url, accept)).await {
-            Ok(result) => result,
-            Err(_) => Err(FetchError::Timeout {
-                seconds: timeout.as_secs_f64(),
-            }),
-        }
+        self.within_timeout(self.fetch(url, accept)).await
     }
 
     async fn post_trusted_json(
@@ -494,13 +495,7 @@ impl Fetcher for HttpFetcher {
         url: &Url,
         body: Vec<u8>,
     ) -> Result<FetchResponse, FetchError> {
-        let timeout = self.policy.timeout;
-        match tokio::time::timeout(timeout, self.post_trusted(url, body)).await {
-            Ok(result) => result,
-            Err(_) => Err(FetchError::Timeout {
-                seconds: timeout.as_secs_f64(),
-            }),
-        }
+        self.within_timeout(self.post_trusted(url, body)).await
     }
 }
 

@@ -315,7 +315,7 @@ impl Run<'_> {
         candidates.retain(|c| !found.site_wide.is_template(c));
         // Certificates of origin first, then documents whose label names no
         // kind (labelled before unlabelled), then those of other kinds.
-        candidates.sort_by_key(|c| (read_order(&c.label_kind()), !c.labelled));
+        candidates.sort_by_cached_key(|c| (read_order(&c.label_kind()), !c.labelled));
         let mut left = 0;
         for candidate in candidates.into_iter().take(limit) {
             if tokio::time::Instant::now() >= stop_at {

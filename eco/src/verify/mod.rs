@@ -635,6 +635,12 @@ fn exporter_matches(credential: &Value, exporter_domain: Option<&str>) -> CheckR
     let Some(website) = credential::exporter_website(credential) else {
         return CheckResult::fail("the credential names no exporter website");
     };
+    website_on(website, &expected)
+}
+
+/// `exporter_matches` for an exporter `website`: whether it lies on the
+/// supplier's registrable domain `expected`.
+fn website_on(website: &str, expected: &str) -> CheckResult {
     match credential::registrable_domain(website) {
         Some(found) if found == expected => CheckResult::pass(),
         Some(found) => CheckResult::fail(format!(

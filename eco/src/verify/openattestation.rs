@@ -20,7 +20,7 @@
 use chrono::Utc;
 use serde_json::{Map, Value};
 
-use super::{DocumentError, Exporter, Verifier, parse_datetime};
+use super::{DocumentError, Exporter, Verifier, parse_datetime, website_on};
 use crate::credential;
 use crate::fetch::Fetcher;
 use crate::openattestation::did::{proofs, recover_signer};
@@ -308,15 +308,7 @@ fn oa_exporter_matches(data: &Map<String, Value>, exporter: Option<Exporter<'_>>
                 exporter.domain
             ));
         };
-        return match credential::registrable_domain(website) {
-            Some(found) if found == expected => CheckResult::pass(),
-            Some(found) => CheckResult::fail(format!(
-                "the exporter's website is on {found}, not on {expected}"
-            )),
-            None => CheckResult::fail(format!(
-                "the exporter website {website:?} has no registrable domain"
-            )),
-        };
+        return website_on(website, &expected);
     }
     let Some(named) = text(&["name"]) else {
         return CheckResult::unknown(
