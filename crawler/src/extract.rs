@@ -336,7 +336,11 @@ pub fn findings(page: &PageFacts, portals: &[String]) -> Findings {
     }
     for link in &page.links {
         let url = &link.url;
-        if url.host_str().is_some_and(|h| host_in(h, portals)) {
+        if eco::openattestation::link::is_link(url) {
+            // A TradeTrust verification link leads to a document to judge,
+            // whoever hosts the viewer.
+            f.credentials.push(url.clone());
+        } else if url.host_str().is_some_and(|h| host_in(h, portals)) {
             f.entries
                 .insert(Entry::get(EntryKind::PortalLink, url.to_string()));
         } else if is_openapi_url(url) || link.text.to_ascii_lowercase().contains("openapi") {

@@ -199,7 +199,10 @@ pub fn read_page(url: &Url, html: &str) -> PageFacts {
             return None;
         }
         let mut u = base.join(href).ok()?;
-        u.set_fragment(None);
+        // A TradeTrust link may carry its document's key after '#'.
+        if !eco::openattestation::link::is_link(&u) {
+            u.set_fragment(None);
+        }
         Some(u)
     };
     let mut facts = PageFacts {

@@ -460,6 +460,20 @@ async fn the_verifier_judges_openattestation_documents() {
         vec![("SingleWindow".to_owned(), Outcome::Unknown)]
     );
 
+    // Without a single window in the trust list, the store is the register:
+    // nothing is left undecided.
+    let chain_only = std::sync::Arc::new(TrustList::from_toml(TRUST, "trust.toml").unwrap());
+    let report = eco::Verifier::new(chain_only, &node)
+        .verify_value(&values[0], None)
+        .await
+        .unwrap();
+    assert_eq!(judged(&report), vec![]);
+    assert_eq!(
+        report.checks.get(eco::CheckName::SingleWindow).outcome,
+        Outcome::Skip
+    );
+    assert_eq!(report.verdict, eco::Verdict::Verified);
+
     // A changed field: the signature check fails.
     let mut tampered = values[1].clone();
     tampered["data"]["iD"] = json!("salt1:string:CO-999");

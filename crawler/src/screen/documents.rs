@@ -214,23 +214,6 @@ async fn read_off_thread(
     }
 }
 
-/// Whether a URL is a TradeTrust verification link: a `q` parameter
-/// carrying a `DOCUMENT` action, or a TradeTrust host with one.
-pub fn is_tradetrust_link(url: &Url) -> bool {
-    url.query_pairs()
-        .chain(
-            url.fragment()
-                .map(|f| url::form_urlencoded::parse(f.as_bytes()))
-                .into_iter()
-                .flatten(),
-        )
-        .any(|(name, value)| {
-            name == "q"
-                && serde_json::from_str::<serde_json::Value>(&value)
-                    .is_ok_and(|v| v.get("type").and_then(|t| t.as_str()) == Some("DOCUMENT"))
-        })
-}
-
 /// Where a QR payload leads, and the number its URL carries.
 pub fn route_qr(payload: &str, site: &str, portals: &[String]) -> QrCode {
     let code = |leads_to, certificate_number| QrCode {
@@ -249,7 +232,7 @@ pub fn route_qr(payload: &str, site: &str, portals: &[String]) -> QrCode {
     };
     let number = number_in_url(&url);
     let host = url.host_str().unwrap_or_default();
-    if is_tradetrust_link(&url) {
+    if eco::openattestation::link::is_link(&url) {
         code(QrTarget::Tradetrust, None)
     } else if host_in(host, portals) {
         code(QrTarget::OfficialPortal, number)
@@ -408,7 +391,7 @@ impl Run<'_> {
                 push_unique(&mut document.certificate_numbers, n.clone());
             }
             match code.leads_to {
-                QrTarget::Credential => {
+                QrTarget::Credential | QrTarget::Tradetrust => {
                     if let Ok(url) = Url::parse(payload.trim()) {
                         push_unique(&mut found.credentials, url);
                     }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use eco::openattestation::link::{LinkError, TradeTrustLink};
 use eco::{CertificateReport, CheckName, CheckResult, TrustList, Verdict, Verifier};
 use tokio::time::Instant;
 use url::Url;
@@ -595,29 +596,20 @@ impl Run<'_> {
         Some((response.url, decoded.text))
     }
 
+    /// Fetches and judges the credential at `url`: a document, or a
+    /// TradeTrust link to one (see [`Self::open_tradetrust_link`]).
     async fn download(&mut self, url: &Url, site: &str) -> Option<CertificateReport> {
-        let response = match self
-            .fetch(HttpRequest::get(
-                url.clone(),
-                "application/vc, application/ld+json, application/json;q=0.9",
-            ))
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => {
-                self.net_error(&format!("credential {url}"), e);
-                return None;
-            }
-        };
-        if response.status != 200 {
-            self.error(format!("credential {url}: HTTP {}", response.status));
-            return None;
-        }
-        let document = match eco::json::parse_strict(&response.body) {
-            Ok(v) => v,
-            Err(e) => {
-                self.error(format!("credential {url}: {e}"));
-                return None;
+        let (document_url, document) = match eco::openattestation::link::parse_link(url) {
+            Some(link) => self.open_tradetrust_link(url, link).await?,
+            None => {
+                let document = self.fetch_json(url, "credential").await?;
+                if eco::openattestation::link::is_encrypted(&document) {
+                    self.error(format!(
+                        "credential {url}: an encrypted TradeTrust document, and no link gives its key; not judged"
+                    ));
+                    return None;
+                }
+                (url.clone(), document)
             }
         };
         // A link that merely ends in .json may be any JSON; only a document
@@ -626,7 +618,7 @@ impl Run<'_> {
         // red flag).
         if !looks_like_credential(&document) {
             self.error(format!(
-                "{url} is JSON but not a verifiable credential; not judged"
+                "{document_url} is JSON but not a verifiable credential; not judged"
             ));
             return None;
         }
@@ -641,11 +633,79 @@ impl Run<'_> {
             .await
         {
             Ok(mut report) => {
-                report.url = Some(url.to_string());
+                report.url = Some(document_url.to_string());
                 Some(report)
             }
             Err(e) => {
-                self.error(format!("credential {url}: {e}"));
+                self.error(format!("credential {document_url}: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Follows a TradeTrust verification link: fetches the document its
+    /// `uri` names (a supplier-given URL, so through the guarded, polite
+    /// fetcher like any other) and decrypts it with the link's key.
+    async fn open_tradetrust_link(
+        &mut self,
+        url: &Url,
+        link: Result<TradeTrustLink, LinkError>,
+    ) -> Option<(Url, serde_json::Value)> {
+        let link = match link {
+            Ok(link) => link,
+            Err(e) => {
+                self.error(format!("TradeTrust link {url}: {e}"));
+                return None;
+            }
+        };
+        let fetched = self.fetch_json(&link.uri, "TradeTrust document").await?;
+        if !eco::openattestation::link::is_encrypted(&fetched) {
+            return Some((link.uri, fetched));
+        }
+        let Some(key) = &link.key else {
+            self.error(format!(
+                "TradeTrust document {}: encrypted, and the link gives no key; not judged",
+                link.uri
+            ));
+            return None;
+        };
+        let plain = eco::openattestation::link::decrypt(&fetched, key).and_then(|bytes| {
+            eco::json::parse_strict(&bytes)
+                .map_err(|e| LinkError::Envelope(format!("the decrypted document: {e}")))
+        });
+        match plain {
+            Ok(document) => Some((link.uri, document)),
+            Err(e) => {
+                self.error(format!("TradeTrust document {}: {e}", link.uri));
+                None
+            }
+        }
+    }
+
+    /// Fetches `url` and reads its body as strict JSON; `what` names it in
+    /// errors.
+    async fn fetch_json(&mut self, url: &Url, what: &str) -> Option<serde_json::Value> {
+        let response = match self
+            .fetch(HttpRequest::get(
+                url.clone(),
+                "application/vc, application/ld+json, application/json;q=0.9, */*;q=0.5",
+            ))
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                self.net_error(&format!("{what} {url}"), e);
+                return None;
+            }
+        };
+        if response.status != 200 {
+            self.error(format!("{what} {url}: HTTP {}", response.status));
+            return None;
+        }
+        match eco::json::parse_strict(&response.body) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.error(format!("{what} {url}: {e}"));
                 None
             }
         }

@@ -10,10 +10,15 @@ use tokio::net::TcpListener;
 
 /// A request as the test server saw it.
 pub struct Request {
+    pub method: String,
     pub host: String,
     pub path: String,
     pub query: Option<String>,
+    pub body: Vec<u8>,
 }
+
+/// The largest request body the test server reads.
+const MAX_BODY: usize = 1 << 20;
 
 pub type Handler = Arc<dyn Fn(&Request) -> Vec<u8> + Send + Sync>;
 pub type Seen = Arc<Mutex<Vec<String>>>;
@@ -36,7 +41,9 @@ pub fn serve(listener: TcpListener, handler: Handler) -> Seen {
                         Ok(n) => buf.extend_from_slice(&chunk[..n]),
                     }
                 }
-                let head = String::from_utf8_lossy(&buf).into_owned();
+                let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+                let method = head.split_whitespace().next().unwrap_or("GET").to_owned();
                 let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
                 let header = |name: &str| {
                     head.lines()
@@ -47,6 +54,17 @@ pub fn serve(listener: TcpListener, handler: Handler) -> Seen {
                         })
                         .unwrap_or_default()
                 };
+                let length = header("content-length")
+                    .parse::<usize>()
+                    .unwrap_or(0)
+                    .min(MAX_BODY);
+                while buf.len() < head_end + length {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let body = buf[head_end..head_end + length].to_vec();
                 let (path, query) = match target.split_once('?') {
                     Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
                     None => (target.clone(), None),
@@ -71,7 +89,13 @@ pub fn serve(listener: TcpListener, handler: Handler) -> Seen {
                     }
                     return;
                 }
-                let response = handler(&Request { host, path, query });
+                let response = handler(&Request {
+                    method,
+                    host,
+                    path,
+                    query,
+                    body,
+                });
                 let _ = stream.write_all(&response).await;
             });
         }

@@ -47,13 +47,37 @@ pub enum LinkError {
 }
 
 /// Reads `url` as a TradeTrust verification link: `None` when it is not
-/// one (no `q` parameter holding a JSON action).
+/// one (no `q` parameter holding a JSON action, in the query or, for
+/// viewers that route in the fragment, after `#` as in `#/verify?q=`).
 pub fn parse_link(url: &Url) -> Option<Result<TradeTrustLink, LinkError>> {
-    let action = url
-        .query_pairs()
+    let (action, key_fragment) = action(url)?;
+    Some(read_action(&action, key_fragment))
+}
+
+/// Whether `url` is a TradeTrust verification link: its action is
+/// `DOCUMENT` (what it leads to is read by [`parse_link`]).
+pub fn is_link(url: &Url) -> bool {
+    action(url).is_some_and(|(a, _)| a.get("type").and_then(Value::as_str) == Some("DOCUMENT"))
+}
+
+/// The link's JSON action, and the fragment that may hold its key.
+fn action(url: &Url) -> Option<(Value, Option<&str>)> {
+    if let Some(action) = q_parameter(url.query_pairs()) {
+        return Some((action, url.fragment()));
+    }
+    let fragment = url.fragment()?;
+    let routed = fragment.rsplit_once('?').map_or(fragment, |(_, q)| q);
+    // The fragment holds the action, so it holds no separate key.
+    q_parameter(url::form_urlencoded::parse(routed.as_bytes())).map(|a| (a, None))
+}
+
+/// The JSON value of the first `q` parameter, when it is JSON.
+fn q_parameter<'a>(
+    mut pairs: impl Iterator<Item = (std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>,
+) -> Option<Value> {
+    pairs
         .find(|(name, _)| name == "q")
-        .and_then(|(_, value)| serde_json::from_str::<Value>(&value).ok())?;
-    Some(read_action(&action, url.fragment()))
+        .and_then(|(_, value)| serde_json::from_str::<Value>(&value).ok())
 }
 
 fn read_action(action: &Value, fragment: Option<&str>) -> Result<TradeTrustLink, LinkError> {
@@ -216,6 +240,17 @@ mod tests {
             parse_link(&url).unwrap().unwrap().key,
             Some("cd".repeat(32))
         );
+        // A viewer that routes in the fragment.
+        let mut routed = Url::parse("https://viewer.example/").unwrap();
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &action.to_string())
+            .finish();
+        routed.set_fragment(Some(&format!("/verify?{query}")));
+        assert_eq!(
+            parse_link(&routed).unwrap().unwrap().uri.as_str(),
+            "https://docs.example/co/123.tt"
+        );
+        assert!(is_link(&routed) && is_link(&url));
         // Not links, or broken ones.
         assert!(parse_link(&Url::parse("https://tradetrust.io/verify").unwrap()).is_none());
         let mut other = Url::parse("https://x.example/").unwrap();
@@ -223,6 +258,7 @@ mod tests {
             .query_pairs_mut()
             .append_pair("q", r#"{"type":"VERIFY"}"#);
         assert!(matches!(parse_link(&other), Some(Err(LinkError::Link(_)))));
+        assert!(!is_link(&other));
         let mut file = Url::parse("https://x.example/").unwrap();
         file.query_pairs_mut().append_pair(
             "q",
