@@ -231,9 +231,10 @@ fn show_inner(args: ShowArgs) -> Result<()> {
         for c in &o.certificates {
             writeln!(
                 out,
-                "  {} {}  {}",
+                "  {} {} ({})  {}",
                 c.certificate_number.as_deref().unwrap_or("(no number)"),
                 c.verdict,
+                c.format,
                 c.url.as_deref().unwrap_or("")
             )?;
             crate::verify::write_checks(&mut out, &c.checks, "    ")?;

@@ -160,6 +160,7 @@ fn print(report: &CertificateReport, format: Format) -> Result<()> {
         Format::Text => {
             let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_owned());
             writeln!(out, "certificate  {}", or_none(&report.certificate_number))?;
+            writeln!(out, "format       {}", report.format)?;
             let authority = report
                 .authority
                 .as_deref()

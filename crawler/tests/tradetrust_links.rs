@@ -299,6 +299,7 @@ async fn tradetrust_links_on_pages_and_in_qr_codes_are_opened_and_verified() {
             );
         }
         assert_eq!(report.verdict, Verdict::Verified, "{report:#?}");
+        assert_eq!(report.format, eco::CredentialFormat::OpenAttestationV2);
     }
     assert_eq!(
         by_url[expected[1].as_str()].certificate_number.as_deref(),

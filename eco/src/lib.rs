@@ -33,6 +33,8 @@ pub mod trust;
 pub mod verify;
 
 pub use fetch::{FetchError, FetchResponse, Fetcher, Offline};
-pub use report::{CertificateReport, CheckName, CheckResult, Checks, Outcome, Verdict};
+pub use report::{
+    CertificateReport, CheckName, CheckResult, Checks, CredentialFormat, Outcome, Verdict,
+};
 pub use trust::{Authority, TrustList, TrustListError};
 pub use verify::{DocumentError, Exporter, Verifier};

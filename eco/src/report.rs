@@ -259,6 +259,37 @@ impl fmt::Display for Verdict {
     }
 }
 
+/// The format of a certificate document, as records and exports name it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+pub enum CredentialFormat {
+    /// A W3C verifiable credential with an `eddsa-jcs-2022` proof (spec
+    /// section 2); what records made before formats were named hold.
+    #[default]
+    #[serde(rename = "vc-eddsa-jcs-2022")]
+    VcEddsaJcs2022,
+    /// An OpenAttestation v2 wrapped document (TradeTrust; spec section 8).
+    #[serde(rename = "openattestation-v2")]
+    OpenAttestationV2,
+}
+
+impl CredentialFormat {
+    /// The name records and exports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialFormat::VcEddsaJcs2022 => "vc-eddsa-jcs-2022",
+            CredentialFormat::OpenAttestationV2 => "openattestation-v2",
+        }
+    }
+}
+
+impl fmt::Display for CredentialFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The independent verification of one certificate: a `certificates` entry
 /// of spec section 7.
 ///
@@ -270,6 +301,8 @@ pub struct CertificateReport {
     /// Where the credential was read from, when it came from a URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The document's format.
+    pub format: CredentialFormat,
     /// `credentialSubject.certificateNumber`.
     pub certificate_number: Option<String>,
     /// The credential's issuer id.
@@ -291,6 +324,8 @@ pub struct CertificateReport {
 struct ReportWire {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     url: Option<String>,
+    #[serde(default)]
+    format: CredentialFormat,
     certificate_number: Option<String>,
     issuer: Option<String>,
     authority: Option<String>,
@@ -316,6 +351,7 @@ impl From<CertificateReport> for ReportWire {
                 .filter_map(|(n, c)| Some((n.as_str().to_owned(), c.reason.clone()?)))
                 .collect(),
             url: r.url,
+            format: r.format,
             certificate_number: r.certificate_number,
             issuer: r.issuer,
             authority: r.authority,
@@ -341,6 +377,7 @@ impl TryFrom<ReportWire> for CertificateReport {
         }
         Ok(CertificateReport {
             url: w.url,
+            format: w.format,
             certificate_number: w.certificate_number,
             issuer: w.issuer,
             authority: w.authority,
@@ -359,5 +396,45 @@ impl CertificateReport {
         self.checks.set(name, result);
         self.verdict = self.checks.verdict();
         self.reason = self.checks.verdict_reason();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(format: CredentialFormat) -> CertificateReport {
+        let checks = Checks::all_unknown("not checked");
+        CertificateReport {
+            url: Some("https://s.test/c.tt".into()),
+            format,
+            certificate_number: Some("CO-1".into()),
+            issuer: None,
+            authority: None,
+            digest: "ab".repeat(32),
+            verdict: checks.verdict(),
+            reason: checks.verdict_reason(),
+            checks,
+        }
+    }
+
+    #[test]
+    fn a_report_keeps_its_format_and_old_records_read_as_credentials() {
+        let oa = report(CredentialFormat::OpenAttestationV2);
+        let wire = serde_json::to_value(&oa).unwrap();
+        assert_eq!(wire["format"], "openattestation-v2");
+        assert_eq!(
+            serde_json::from_value::<CertificateReport>(wire.clone()).unwrap(),
+            oa
+        );
+        // Records stored before formats were named hold only credentials.
+        let mut old = wire;
+        old.as_object_mut().unwrap().remove("format");
+        assert_eq!(
+            serde_json::from_value::<CertificateReport>(old)
+                .unwrap()
+                .format,
+            CredentialFormat::VcEddsaJcs2022
+        );
     }
 }

@@ -37,6 +37,7 @@ fn certificate(n: usize) -> impl Strategy<Value = CertificateReport> {
 fn report(n: usize, checks: Checks) -> CertificateReport {
     CertificateReport {
         url: Some(format!("http://s.test/c/{n}.json")),
+        format: eco::CredentialFormat::VcEddsaJcs2022,
         certificate_number: Some(format!("RCEP-CN-2026-{n:06}")),
         issuer: Some("did:web:a.test".into()),
         authority: Some("a".into()),

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::{Filter, Record, Store, StoreError};
 
 /// The CSV columns, before the seeds file's extra columns.
-pub const CSV_COLUMNS: [&str; 22] = [
+pub const CSV_COLUMNS: [&str; 23] = [
     "domain",
     "name",
     "country",
@@ -29,6 +29,7 @@ pub const CSV_COLUMNS: [&str; 22] = [
     "certificates_found",
     "certificates_verified",
     "certificates_failed",
+    "formats",
     "failed_checks",
     "other_certifications",
     "run_id",
@@ -119,12 +120,25 @@ pub fn csv_row(r: &Record) -> Vec<String> {
             .filter(|c| c.verdict == eco::Verdict::Failed)
             .count()
             .to_string(),
+        formats(o),
         failed.into_iter().collect::<Vec<_>>().join(" "),
         other_certifications(o),
         r.run_id.to_string(),
         o.crawled_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     ]
+}
+
+/// The formats of the supplier's certificates, each once
+/// (`vc-eddsa-jcs-2022 openattestation-v2`).
+fn formats(o: &crawler::observation::Observation) -> String {
+    let formats: BTreeSet<eco::CredentialFormat> =
+        o.certificates.iter().map(|c| c.format).collect();
+    formats
+        .into_iter()
+        .map(eco::CredentialFormat::as_str)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The kinds of the supplier's certificate documents other than

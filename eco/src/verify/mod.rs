@@ -23,7 +23,7 @@ use crate::note::{Checkpoint, open_checkpoint};
 use crate::openattestation::chain::Chain;
 use crate::openattestation::link::is_encrypted;
 use crate::openattestation::{OaError, SCHEMA_V2};
-use crate::report::{CertificateReport, CheckName, CheckResult, Checks};
+use crate::report::{CertificateReport, CheckName, CheckResult, Checks, CredentialFormat};
 use crate::status_list::StatusList;
 use crate::suite;
 use crate::trust::{Authority, TrustList};
@@ -233,6 +233,7 @@ impl<F: Fetcher> Verifier<F> {
         );
         Ok(CertificateReport {
             url: None,
+            format: CredentialFormat::VcEddsaJcs2022,
             certificate_number: number.map(str::to_owned),
             issuer: issuer.map(str::to_owned),
             authority: authority.map(|a| a.id.clone()),

@@ -26,7 +26,7 @@ use crate::fetch::Fetcher;
 use crate::openattestation::did::{proofs, recover_signer};
 use crate::openattestation::issuers::{Issuer, issuers, unsalt};
 use crate::openattestation::{Integrity, WrappedDocument};
-use crate::report::{CertificateReport, CheckName, CheckResult, Checks};
+use crate::report::{CertificateReport, CheckName, CheckResult, Checks, CredentialFormat};
 use crate::trust::Authority;
 use crate::trust::ethereum::Address;
 
@@ -105,6 +105,7 @@ impl<F: Fetcher> Verifier<F> {
             .and_then(|list| list.into_iter().find_map(|i| i.name));
         Ok(CertificateReport {
             url: None,
+            format: CredentialFormat::OpenAttestationV2,
             certificate_number: number,
             issuer,
             authority: authority.map(|a| a.id.clone()),
