@@ -9,6 +9,9 @@
 //! sites are regenerated from `(seed, index)` on each request. Sites vary
 //! as real ones do ([`variety`]) and show certificate scans and PDFs
 //! ([`documents`]), some on an `img.` subdomain or a `cdn-<n>.test` host.
+//! A TradeTrust issuing body ([`tradetrust`]) wraps OpenAttestation v2
+//! certificates of origin for Australian suppliers and records their roots
+//! on a chain that a JSON-RPC node in the world answers for.
 //!
 //! Start one in-process with [`SimWorld::start`]; it writes `seeds.csv`,
 //! `trust.toml` and `truth.jsonl` (the ground truth) when given a folder.
@@ -22,6 +25,7 @@ pub mod scan;
 pub mod server;
 pub mod site;
 pub mod spec;
+pub mod tradetrust;
 pub mod truth;
 pub mod variety;
 pub mod world;
@@ -30,7 +34,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use profile::{CertKind, HostileKind, Profile};
+pub use profile::{CertKind, HostileKind, Profile, TtCase};
 pub use server::{RequestLog, RequestRecord};
 pub use truth::{Truth, TruthCertificate, TruthDocument};
 pub use world::{Supplier, World, WorldConfig};

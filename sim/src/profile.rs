@@ -51,6 +51,24 @@ pub enum Profile {
     SsrfProbe,
     /// A name that a spreadsheet would run as a formula.
     FormulaName,
+    /// TradeTrust (OpenAttestation v2) certificates of origin, issued and
+    /// in force, linked as `.tt` or `.json` files.
+    TradeTrustReady,
+    /// A TradeTrust certificate whose target hash (or batch root) the
+    /// store has revoked.
+    TradeTrustRevoked,
+    /// A TradeTrust certificate changed after wrapping.
+    TradeTrustTampered,
+    /// A TradeTrust certificate whose batch root was never issued.
+    TradeTrustNotIssued,
+    /// A TradeTrust certificate issued on a store the trust list does not
+    /// pin.
+    TradeTrustUntrustedStore,
+    /// A TradeTrust certificate with fields hidden by its holder (still
+    /// valid).
+    TradeTrustObfuscated,
+    /// A TradeTrust verification link to an encrypted certificate.
+    TradeTrustLink,
     /// A hostile server (only with `--hostile`).
     Hostile(HostileKind),
 }
@@ -106,7 +124,7 @@ pub const OPENAPI: &str = "openapi";
 
 impl Profile {
     /// The profiles of an ordinary world (hostile ones excluded).
-    pub const ORDINARY: [Profile; 23] = [
+    pub const ORDINARY: [Profile; 30] = [
         Profile::ReadyApiQuery,
         Profile::ReadyApiPath,
         Profile::ReadyFormGet,
@@ -130,6 +148,24 @@ impl Profile {
         Profile::CalendarTrap,
         Profile::SsrfProbe,
         Profile::FormulaName,
+        Profile::TradeTrustReady,
+        Profile::TradeTrustRevoked,
+        Profile::TradeTrustTampered,
+        Profile::TradeTrustNotIssued,
+        Profile::TradeTrustUntrustedStore,
+        Profile::TradeTrustObfuscated,
+        Profile::TradeTrustLink,
+    ];
+
+    /// The TradeTrust profiles.
+    pub const TRADETRUST: [Profile; 7] = [
+        Profile::TradeTrustReady,
+        Profile::TradeTrustRevoked,
+        Profile::TradeTrustTampered,
+        Profile::TradeTrustNotIssued,
+        Profile::TradeTrustUntrustedStore,
+        Profile::TradeTrustObfuscated,
+        Profile::TradeTrustLink,
     ];
 
     /// Relative frequency in a world (ready sites dominate, as adoption grows).
@@ -143,6 +179,8 @@ impl Profile {
             Profile::NoCertPage => 10,
             Profile::SitemapOnly | Profile::RobotsBlocked => 3,
             Profile::Hostile(_) => 1,
+            // Few, so that adding them barely moves a world's statistics.
+            p if p.certificate_kind().is_some_and(CertKind::is_tradetrust) => 1,
             _ => 2,
         }
     }
@@ -173,6 +211,13 @@ impl Profile {
             Profile::CalendarTrap => "calendar_trap",
             Profile::SsrfProbe => "ssrf_probe",
             Profile::FormulaName => "formula_name",
+            Profile::TradeTrustReady => "tradetrust_ready",
+            Profile::TradeTrustRevoked => "tradetrust_revoked",
+            Profile::TradeTrustTampered => "tradetrust_tampered",
+            Profile::TradeTrustNotIssued => "tradetrust_not_issued",
+            Profile::TradeTrustUntrustedStore => "tradetrust_untrusted_store",
+            Profile::TradeTrustObfuscated => "tradetrust_obfuscated",
+            Profile::TradeTrustLink => "tradetrust_link",
             Profile::Hostile(HostileKind::Drip) => "hostile_drip",
             Profile::Hostile(HostileKind::Huge) => "hostile_huge",
             Profile::Hostile(HostileKind::GzipBomb) => "hostile_gzip_bomb",
@@ -214,6 +259,13 @@ impl Profile {
             Profile::Expired => CertKind::Expired,
             Profile::OtherExporter => CertKind::OtherExporter,
             Profile::UntrustedAuthority => CertKind::Untrusted,
+            Profile::TradeTrustReady => CertKind::TradeTrust(TtCase::Issued),
+            Profile::TradeTrustRevoked => CertKind::TradeTrust(TtCase::Revoked),
+            Profile::TradeTrustTampered => CertKind::TradeTrust(TtCase::Tampered),
+            Profile::TradeTrustNotIssued => CertKind::TradeTrust(TtCase::NotIssued),
+            Profile::TradeTrustUntrustedStore => CertKind::TradeTrust(TtCase::UntrustedStore),
+            Profile::TradeTrustObfuscated => CertKind::TradeTrust(TtCase::Obfuscated),
+            Profile::TradeTrustLink => CertKind::TradeTrust(TtCase::Linked),
             _ => return None,
         })
     }
@@ -258,8 +310,19 @@ impl Profile {
             | Profile::Altered
             | Profile::RevokedEndpointValid
             | Profile::OtherExporter
-            | Profile::EndpointLiar => Some(true),
-            Profile::UntrustedAuthority => None,
+            | Profile::EndpointLiar
+            // A document changed after wrapping fails its integrity: as
+            // for a credential altered after signing.
+            | Profile::TradeTrustTampered => Some(true),
+            // Issued by someone the buyer does not trust, as for
+            // credentials. A revoked TradeTrust certificate shown with no
+            // endpoint calling it valid: no supplier claim is contradicted
+            // (the red flag of `revoked_endpoint_valid` is the endpoint's
+            // lie), yet showing a revoked certificate is suspect; either
+            // answer is defensible.
+            Profile::UntrustedAuthority
+            | Profile::TradeTrustUntrustedStore
+            | Profile::TradeTrustRevoked => None,
             _ => Some(false),
         }
     }
@@ -284,6 +347,29 @@ pub enum CertKind {
     OtherExporter,
     /// Issued by the authority the trust list leaves out.
     Untrusted,
+    /// A TradeTrust (OpenAttestation v2) certificate of origin.
+    TradeTrust(TtCase),
+}
+
+/// What is true of a TradeTrust certificate of origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TtCase {
+    /// Wrapped, its batch root issued in the trusted store.
+    Issued,
+    /// Issued, then revoked in the store (its target hash or its root).
+    Revoked,
+    /// Issued, then a field changed: the fields no longer hash to the
+    /// target hash.
+    Tampered,
+    /// Wrapped, its root never issued.
+    NotIssued,
+    /// Issued in a store the trust list does not pin.
+    UntrustedStore,
+    /// Issued; the holder hid fields (their hashes kept in
+    /// `privacy.obfuscatedData`).
+    Obfuscated,
+    /// Issued, published encrypted behind a TradeTrust verification link.
+    Linked,
 }
 
 impl CertKind {
@@ -298,12 +384,40 @@ impl CertKind {
             CertKind::Expired => ("failed", &["validity_period", "single_window"]),
             CertKind::OtherExporter => ("failed", &["exporter_matches"]),
             CertKind::Untrusted => ("failed", &["trusted_issuer"]),
+            CertKind::TradeTrust(case) => match case {
+                TtCase::Issued | TtCase::Obfuscated | TtCase::Linked => ("verified", &[]),
+                // The single window records the revocation, as it does
+                // for revoked credentials.
+                TtCase::Revoked => ("failed", &["not_revoked", "single_window"]),
+                // Only integrity: the stated target hash, which the single
+                // window records and the root proof starts from, is the
+                // issued one; the changed fields no longer hash to it.
+                TtCase::Tampered => ("failed", &["signature"]),
+                // The single window knows it, as it knows unanchored
+                // credentials; the store has not issued its root.
+                TtCase::NotIssued => ("failed", &["anchored"]),
+                // The store is not pinned, so the chain is not asked
+                // (anchored and not_revoked are unknown) and no authority,
+                // hence no single window, is known (unknown): only
+                // trusted_issuer fails, and a failure decides the verdict.
+                TtCase::UntrustedStore => ("failed", &["trusted_issuer"]),
+            },
         }
     }
 
-    /// Whether the issuing authority logged it.
+    /// Whether it is a TradeTrust certificate (not a credential of the
+    /// eddsa-jcs-2022 authorities).
+    pub fn is_tradetrust(self) -> bool {
+        matches!(self, CertKind::TradeTrust(_))
+    }
+
+    /// Whether the issuing authority logged it in its transparency log
+    /// (TradeTrust certificates are recorded on a chain instead).
     pub fn anchored(self) -> bool {
-        !matches!(self, CertKind::Forged | CertKind::Unanchored)
+        !matches!(
+            self,
+            CertKind::Forged | CertKind::Unanchored | CertKind::TradeTrust(_)
+        )
     }
 
     /// The status the supplier's own endpoint claims for it.

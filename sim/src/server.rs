@@ -190,6 +190,9 @@ pub fn route(
     body: &[u8],
 ) -> Reply {
     let relative = path.trim_start_matches('/');
+    if host == crate::tradetrust::NODE_HOST {
+        return world.tradetrust().rpc(method, body);
+    }
     if host == SINGLE_WINDOW_HOST {
         let a = world.single_window_answer(relative);
         return Reply::new(a.status, a.content_type, a.body);

@@ -183,6 +183,9 @@ pub fn respond(world: &World, s: &Supplier, spec: &SiteSpec, req: &SiteRequest<'
         let Some(cert) = s.certificates.iter().find(|c| c.position == *position) else {
             return Reply::not_found();
         };
+        if cert.kind.is_tradetrust() {
+            return world.tradetrust().reply(s.index, cert);
+        }
         return match world.served_credential(s, cert) {
             Ok(c) => Reply::new(
                 200,
@@ -191,6 +194,15 @@ pub fn respond(world: &World, s: &Supplier, spec: &SiteSpec, req: &SiteRequest<'
             ),
             Err(_) => Reply::new(500, "text/plain", "credential unavailable"),
         };
+    }
+    if s.profile == Profile::TradeTrustLink
+        && let Some(cert) = s
+            .certificates
+            .iter()
+            .find(|c| crate::tradetrust::document_path(s, c) == req.path)
+    {
+        // The encrypted envelope a verification link names.
+        return world.tradetrust().reply(s.index, cert);
     }
     if s.profile == Profile::CalendarTrap && req.path == "/calendar/" {
         return calendar(s, spec, req.query.unwrap_or(""));
@@ -570,8 +582,22 @@ fn cert_page(world: &World, s: &Supplier, spec: &SiteSpec) -> String {
                 .iter()
                 .find(|(p, _)| *p == cert.position)
                 .map(|(_, p)| p.clone());
-            let download = match path {
-                Some(p) => {
+            let verification = spec
+                .tradetrust_links
+                .iter()
+                .find(|(p, _)| *p == cert.position)
+                .map(|(_, url)| url);
+            let download = match (path, verification) {
+                (_, Some(url)) => format!(
+                    "<a href=\"{}\" target=\"_blank\">Verify on TradeTrust</a>",
+                    esc(url)
+                ),
+                (Some(p), None) if cert.kind.is_tradetrust() => format!(
+                    "<a href=\"{}\" download>{} (TradeTrust)</a>",
+                    link(s, spec, &p),
+                    esc(w.certificate_of_origin)
+                ),
+                (Some(p), None) => {
                     let typed = if spec.typed_links {
                         " type=\"application/vc\""
                     } else {
@@ -583,7 +609,7 @@ fn cert_page(world: &World, s: &Supplier, spec: &SiteSpec) -> String {
                         esc(w.certificate_of_origin)
                     )
                 }
-                None => String::new(),
+                (None, None) => String::new(),
             };
             let _ = write!(
                 out,

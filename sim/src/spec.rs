@@ -5,7 +5,7 @@
 use encoding_rs::{EUC_KR, Encoding, GBK, SHIFT_JIS, UTF_8, WINDOWS_874};
 
 use crate::lang::Lang;
-use crate::profile::{self, HostileKind, Profile};
+use crate::profile::{self, CertKind, HostileKind, Profile};
 use crate::world::{Layout, Supplier};
 
 /// Where the link to the certifications page is.
@@ -92,8 +92,12 @@ pub struct SiteSpec {
     /// Path of the OpenAPI description, and whether it is linked with
     /// `<link rel="service-desc">` (else an anchor).
     pub openapi: Option<(String, bool)>,
-    /// (certificate position, path) of each credential link.
+    /// (certificate position, path) of each credential link (for
+    /// TradeTrust certificates, their `.tt` or `.json` documents).
     pub credentials: Vec<(usize, String)>,
+    /// (certificate position, absolute URL) of each TradeTrust
+    /// verification link to an encrypted certificate.
+    pub tradetrust_links: Vec<(usize, String)>,
     /// Whether credential links carry `type="application/vc"`.
     pub typed_links: bool,
     /// A credential link on a loopback address.
@@ -229,22 +233,42 @@ impl SiteSpec {
             )
         });
         let style = bits(s, 20, 4);
-        let credentials: Vec<(usize, String)> = if p == Profile::PortalOnly {
-            Vec::new()
-        } else {
+        let tradetrust = p.certificate_kind().is_some_and(CertKind::is_tradetrust);
+        let credentials: Vec<(usize, String)> =
+            if p == Profile::PortalOnly || p == Profile::TradeTrustLink {
+                Vec::new()
+            } else if tradetrust {
+                s.certificates
+                    .iter()
+                    .map(|c| (c.position, crate::tradetrust::document_path(s, c)))
+                    .collect()
+            } else {
+                s.certificates
+                    .iter()
+                    .map(|c| {
+                        let n = &c.number;
+                        let path = match style {
+                            0 => format!("/files/eco/{n}.json"),
+                            1 => format!("/download/{n}.jsonld"),
+                            2 => format!("/co/{n}.vc"),
+                            _ => format!("/certificate/{n}"),
+                        };
+                        (c.position, path)
+                    })
+                    .collect()
+            };
+        let tradetrust_links: Vec<(usize, String)> = if p == Profile::TradeTrustLink {
             s.certificates
                 .iter()
                 .map(|c| {
-                    let n = &c.number;
-                    let path = match style {
-                        0 => format!("/files/eco/{n}.json"),
-                        1 => format!("/download/{n}.jsonld"),
-                        2 => format!("/co/{n}.vc"),
-                        _ => format!("/certificate/{n}"),
-                    };
-                    (c.position, path)
+                    (
+                        c.position,
+                        crate::tradetrust::verification_link(s, &origin, c),
+                    )
                 })
                 .collect()
+        } else {
+            Vec::new()
         };
         let ssrf_credential = (p == Profile::SsrfProbe && ssrf_kind == 2)
             .then(|| format!("http://{loopback}:{port}/files/eco/internal.json"));
@@ -273,7 +297,9 @@ impl SiteSpec {
             form,
             openapi,
             credentials,
-            typed_links: style == 3 || bits(s, 25, 2) == 0,
+            tradetrust_links,
+            // TradeTrust documents are not typed as credentials.
+            typed_links: !tradetrust && (style == 3 || bits(s, 25, 2) == 0),
             ssrf_credential,
             portal,
             jsonld: [JsonLdShape::Object, JsonLdShape::Array, JsonLdShape::Graph]
@@ -298,7 +324,10 @@ impl SiteSpec {
         if self.api.is_some() {
             kinds.push(profile::API);
         }
-        if !self.credentials.is_empty() || self.ssrf_credential.is_some() {
+        if !self.credentials.is_empty()
+            || !self.tradetrust_links.is_empty()
+            || self.ssrf_credential.is_some()
+        {
             kinds.push(profile::CREDENTIAL_LINK);
         }
         if self.form.is_some() {

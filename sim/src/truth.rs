@@ -101,14 +101,22 @@ impl World {
         let visible =
             spec.cert_path.is_some() && s.profile != crate::profile::Profile::RobotsBlocked;
         let certificates = if visible {
+            // A TradeTrust verification link is the certificate's URL: it
+            // names the encrypted document and carries its key.
             spec.credentials
                 .iter()
-                .filter_map(|(position, path)| {
+                .map(|(position, path)| (position, format!("{}{path}", spec.origin)))
+                .chain(
+                    spec.tradetrust_links
+                        .iter()
+                        .map(|(p, url)| (p, url.clone())),
+                )
+                .filter_map(|(position, url)| {
                     let cert = s.certificates.iter().find(|c| c.position == *position)?;
                     let (verdict, failing) = cert.kind.expected();
                     Some(TruthCertificate {
                         number: cert.number.clone(),
-                        url: format!("{}{path}", spec.origin),
+                        url,
                         verdict,
                         failing_checks: failing.to_vec(),
                     })
@@ -153,16 +161,23 @@ impl World {
     }
 
     /// The buyer's trust list for this world: every authority but the
-    /// untrusted one, with URLs on the world's port.
+    /// untrusted one, with URLs on the world's port; the TradeTrust body
+    /// with its document store (not the untrusted store), and the sim's
+    /// node for its chain.
     pub fn trust_list(&self) -> TrustListFile {
+        let port = self.config().port;
+        let single_window = format!("http://{}:{port}/", crate::world::SINGLE_WINDOW_HOST);
         TrustListFile {
             authority: self
                 .authorities()
                 .iter()
                 .filter(|a| a.trusted)
                 .filter_map(|a| a.issuing.lock().ok().map(|i| i.trust_entry()))
+                .chain(std::iter::once(
+                    self.tradetrust().trust_entry(&single_window),
+                ))
                 .collect(),
-            ethereum: Vec::new(),
+            ethereum: vec![crate::tradetrust::TradeTrust::node_entry(port)],
         }
     }
 

@@ -19,13 +19,19 @@ use serde_json::Value;
 use crate::documents::DocumentCache;
 use crate::lang::Lang;
 use crate::names::{self, INDUSTRIES};
-use crate::profile::{CertKind, HostileKind, Profile};
+use crate::profile::{CertKind, HostileKind, Profile, TtCase};
+use crate::tradetrust::{self, TradeTrust};
 
 /// Share of suppliers that change profile in each generation.
 pub const EVOLVE_SHARE: f64 = 0.2;
 
 /// Host of the single-window registry.
 pub const SINGLE_WINDOW_HOST: &str = "sw.asean-single-window.test";
+
+/// The `authority` of a TradeTrust certificate: not one of the
+/// credential-issuing authorities but the TradeTrust body
+/// ([`World::tradetrust`]).
+pub const TRADETRUST_AUTHORITY: usize = usize::MAX;
 
 /// How a world is generated and served.
 #[derive(Debug, Clone)]
@@ -179,7 +185,8 @@ pub struct SimCertificate {
     pub number: String,
     /// What kind of credential it is.
     pub kind: CertKind,
-    /// Index of the issuing authority.
+    /// Index of the issuing authority ([`TRADETRUST_AUTHORITY`] for a
+    /// TradeTrust certificate).
     pub authority: usize,
     /// Its revocation list index.
     pub status_index: usize,
@@ -248,6 +255,7 @@ pub struct World {
     domains: Vec<String>,
     by_domain: HashMap<String, usize>,
     documents: DocumentCache,
+    tradetrust: TradeTrust,
 }
 
 /// Why a world could not be built.
@@ -336,6 +344,7 @@ impl World {
                 special.insert(k * n / profiles.len(), *p);
             }
         }
+        let seed = config.seed;
         let mut world = World {
             config,
             authorities,
@@ -345,6 +354,7 @@ impl World {
             domains: Vec::with_capacity(n),
             by_domain: HashMap::with_capacity(n),
             documents: DocumentCache::new(),
+            tradetrust: TradeTrust::new(seed),
         };
         for index in 0..n {
             let slug = world.identity(index).slug;
@@ -359,6 +369,18 @@ impl World {
         }
         for index in 0..n {
             let supplier = world.supplier(index);
+            if supplier
+                .certificates
+                .first()
+                .is_some_and(|c| c.kind.is_tradetrust())
+            {
+                let issued = world.issued_on(&supplier, 0);
+                world
+                    .tradetrust
+                    .add_supplier(&supplier, &issued.format("%Y-%m-%d").to_string())
+                    .map_err(|e| WorldError(e.to_string()))?;
+                continue;
+            }
             for cert in &supplier.certificates {
                 let original = world.original_credential(&supplier, cert)?;
                 let mut authority = world.authorities[cert.authority]
@@ -413,6 +435,11 @@ impl World {
         rendered.into_inner()
     }
 
+    /// The TradeTrust issuing body, its stores and the suppliers' batches.
+    pub fn tradetrust(&self) -> &TradeTrust {
+        &self.tradetrust
+    }
+
     /// The authorities (the untrusted one last).
     pub fn authorities(&self) -> &[SimAuthority] {
         &self.authorities
@@ -460,6 +487,9 @@ impl World {
         let eco_countries: Vec<&str> = AUTHORITIES.iter().map(|a| a.2).collect();
         let country = match profile {
             Profile::ReadyGbk => names::pick_country(&mut rng, &["CN"]),
+            p if p.certificate_kind().is_some_and(CertKind::is_tradetrust) => {
+                names::pick_country(&mut rng, &[tradetrust::COUNTRY])
+            }
             p if p.certificate_kind().is_some() => names::pick_country(&mut rng, &eco_countries),
             _ => names::pick_country(&mut rng, &[]),
         };
@@ -494,7 +524,13 @@ impl World {
             }
             let candidate = self.weighted_profile(&mut rng);
             let allowed = !matches!(candidate, Profile::FormulaName | Profile::ReadyGbk)
-                && (candidate.certificate_kind().is_none() || has_authority);
+                && match candidate.certificate_kind() {
+                    None => true,
+                    // TradeTrust certificates are issued to Australian
+                    // exporters only.
+                    Some(kind) if kind.is_tradetrust() => country == tradetrust::COUNTRY,
+                    Some(_) => has_authority,
+                };
             if allowed {
                 profile = candidate;
             }
@@ -546,7 +582,9 @@ impl World {
         let variant = rng.random::<u64>();
         let mut certificates = Vec::new();
         if let Some(kind) = profile.certificate_kind() {
-            let authority = if kind == CertKind::Untrusted {
+            let authority = if kind.is_tradetrust() {
+                TRADETRUST_AUTHORITY
+            } else if kind == CertKind::Untrusted {
                 self.authorities.len() - 1
             } else {
                 self.authorities
@@ -554,18 +592,19 @@ impl World {
                     .position(|a| a.trusted && a.country == country.code)
                     .unwrap_or(0)
             };
-            let count = if kind == CertKind::Genuine {
-                rng.random_range(1..=3)
-            } else {
-                1
+            let count = match kind {
+                CertKind::Genuine | CertKind::TradeTrust(TtCase::Issued) => rng.random_range(1..=3),
+                CertKind::TradeTrust(TtCase::Obfuscated) => rng.random_range(1..=2),
+                _ => 1,
             };
+            let prefix = self
+                .authorities
+                .get(authority)
+                .map_or(tradetrust::NUMBER_PREFIX, |a| a.number_prefix);
             for position in 0..count {
                 certificates.push(SimCertificate {
                     position,
-                    number: format!(
-                        "{}{:07}{position}",
-                        self.authorities[authority].number_prefix, index
-                    ),
+                    number: format!("{prefix}{index:07}{position}"),
                     kind,
                     authority,
                     status_index: index * 4 + position,
@@ -593,13 +632,18 @@ impl World {
         }
     }
 
+    /// When the certificate at `position` of `s` was issued (one in force).
+    fn issued_on(&self, s: &Supplier, position: usize) -> DateTime<Utc> {
+        self.config.now - Days::days(10 + (s.index % 120) as i64 + position as i64)
+    }
+
     /// The certificate of origin a certificate states.
     fn certificate_of_origin(&self, s: &Supplier, cert: &SimCertificate) -> CertificateOfOrigin {
         let now = self.config.now;
         let (from, until) = if cert.kind == CertKind::Expired {
             (now - Days::days(500), now - Days::days(135))
         } else {
-            let from = now - Days::days(10 + (s.index % 120) as i64 + cert.position as i64);
+            let from = self.issued_on(s, cert.position);
             (from, from + Days::days(365))
         };
         let website = if cert.kind == CertKind::OtherExporter {
@@ -647,7 +691,10 @@ impl World {
         cert: &SimCertificate,
     ) -> Result<Value, WorldError> {
         let coo = self.certificate_of_origin(s, cert);
-        let authority = self.authorities[cert.authority]
+        let authority = self
+            .authorities
+            .get(cert.authority)
+            .ok_or_else(|| WorldError(format!("{} is not a credential", cert.number)))?
             .issuing
             .lock()
             .map_err(|_| WorldError("lock poisoned".into()))?;
@@ -710,6 +757,12 @@ impl World {
         let Ok(number) = percent_encoding::percent_decode_str(encoded).decode_utf8() else {
             return Answer::error(400, "the certificate number is not UTF-8");
         };
+        if number.starts_with(tradetrust::NUMBER_PREFIX) {
+            return match self.tradetrust.registry_record(&number) {
+                Some(record) => Answer::json(200, &record),
+                None => Answer::error(404, "unknown certificate number"),
+            };
+        }
         let Some((supplier, cert)) = self.certificate_by_number(&number) else {
             return Answer::error(404, "unknown certificate number");
         };

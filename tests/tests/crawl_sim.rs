@@ -214,8 +214,11 @@ fn differences(truth: &Value, o: &Observation) -> Vec<String> {
             ));
         }
     }
-    // Endpoint agreement follows the red flags the truth expects.
-    if truth["red_flag"] == Value::Bool(true) && profile != "endpoint_liar" {
+    // Endpoint agreement follows the red flags the truth expects, where
+    // the site has an endpoint to disagree (a tampered TradeTrust document
+    // on a site without one is flagged for its integrity alone).
+    let truth_has_endpoint = want_kinds.contains("api") || want_kinds.contains("form");
+    if truth["red_flag"] == Value::Bool(true) && profile != "endpoint_liar" && truth_has_endpoint {
         let disagreement = o
             .certificates
             .iter()

@@ -172,6 +172,38 @@ pub fn decrypt(value: &Value, key: &str) -> Result<Vec<u8>, LinkError> {
         .map_err(|e| LinkError::Envelope(format!("the plaintext is not base64: {e}")))
 }
 
+/// Encrypts a document's JSON bytes into an `OPEN-ATTESTATION-TYPE-1`
+/// envelope, as `encryptString` of `@govtechsg/oa-encryption` does: the
+/// JSON base64-encoded, sealed with AES-256-GCM under `key` (64 hex
+/// digits) and the 12-byte `iv`, no additional data. The key is not part
+/// of the envelope (a verification link carries it). The inverse of
+/// [`decrypt`]; the sim uses it to publish encrypted documents.
+pub fn encrypt(document: &[u8], key: &str, iv: [u8; 12]) -> Result<Value, LinkError> {
+    let mut key_bytes = [0u8; 32];
+    hex::decode_to_slice(key, &mut key_bytes)
+        .map_err(|_| LinkError::Envelope("the key is not 64 hex digits".to_owned()))?;
+    let cipher = Aes256Gcm::new_from_slice(&key_bytes)
+        .map_err(|_| LinkError::Envelope("bad key length".to_owned()))?;
+    let plain = STANDARD.encode(document);
+    let mut sealed = cipher
+        .encrypt(
+            Nonce::from_slice(&iv),
+            Payload {
+                msg: plain.as_bytes(),
+                aad: &[],
+            },
+        )
+        .map_err(|_| LinkError::Decryption)?;
+    // The last 16 bytes are the tag; the envelope keeps it apart.
+    let tag = sealed.split_off(sealed.len().saturating_sub(16));
+    Ok(serde_json::json!({
+        "cipherText": STANDARD.encode(&sealed),
+        "iv": STANDARD.encode(iv),
+        "tag": STANDARD.encode(&tag),
+        "type": ENCRYPTED_TYPE,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -265,5 +297,25 @@ mod tests {
             r#"{"type":"DOCUMENT","payload":{"uri":"file:///etc/passwd"}}"#,
         );
         assert!(matches!(parse_link(&file), Some(Err(LinkError::Link(_)))));
+    }
+
+    #[test]
+    fn encrypting_gives_the_reference_envelope_and_decrypts_back() {
+        let reference = reference_envelope();
+        let mut iv = [0u8; 12];
+        let decoded = STANDARD
+            .decode(reference["iv"].as_str().expect("iv"))
+            .expect("base64");
+        iv.copy_from_slice(&decoded);
+        let envelope = encrypt(br#"{"a":1}"#, KEY, iv).expect("encrypts");
+        assert_eq!(envelope, reference);
+        let document = br#"{"version":"x","data":{"iD":"s:string:CO-1"}}"#;
+        let sealed = encrypt(document, &"ab".repeat(32), [7; 12]).expect("encrypts");
+        assert!(is_encrypted(&sealed));
+        assert_eq!(decrypt(&sealed, &"ab".repeat(32)), Ok(document.to_vec()));
+        assert!(matches!(
+            encrypt(document, "not hex", [0; 12]),
+            Err(LinkError::Envelope(_))
+        ));
     }
 }
