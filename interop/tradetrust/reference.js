@@ -114,6 +114,18 @@ function storeIssuer(address) {
   ];
 }
 
+/** An issuer that signs with `did` and revokes as `revocation` says. */
+function didIssuer(did, revocation) {
+  return [
+    {
+      id: did,
+      name: "Interop Chamber of Commerce",
+      revocation,
+      identityProof: { type: "DNS-DID", location: "interop-chamber.example", key: `${did}#controller` },
+    },
+  ];
+}
+
 /** Mines a transaction and waits for it. */
 async function mined(tx) {
   return (await tx).wait();
@@ -146,7 +158,7 @@ function outcome(fragments) {
   };
 }
 
-function trustToml({ url, classic, batchable, didSigner }) {
+function trustToml({ url, stores, didSigner }) {
   return [
     "# Written by interop/tradetrust/reference.js: the buyer's trust list for",
     "# the documents beside it, pinning the local ganache node.",
@@ -159,14 +171,7 @@ function trustToml({ url, classic, batchable, didSigner }) {
     'name = "Interop Chamber of Commerce"',
     'country = "AU"',
     "",
-    "  [[authority.document_store]]",
-    `  chain_id = ${CHAIN_ID}`,
-    `  address = "${classic}"`,
-    "",
-    "  [[authority.document_store]]",
-    `  chain_id = ${CHAIN_ID}`,
-    `  address = "${batchable}"`,
-    "",
+    ...stores.flatMap((address) => ["  [[authority.document_store]]", `  chain_id = ${CHAIN_ID}`, `  address = "${address}"`, ""]),
     "  [[authority.did_signer]]",
     `  id = "${didSigner.id}"`,
     `  address = "${didSigner.address}"`,
@@ -211,6 +216,7 @@ async function main() {
   };
   const classic = await deploy(ClassicStore, "Interop classic store", issuer.address);
   const batchable = await deploy(BatchableStore, "Interop batchable store", issuer.address);
+  const classic2 = await deploy(ClassicStore, "Interop second classic store", issuer.address);
   const registry = await deploy(didRegistryArtifact);
   log(`ganache on ${url}; classic store ${classic.address}, batchable ${batchable.address}, DID registry ${registry.address}`);
 
@@ -236,33 +242,60 @@ async function main() {
     certificate("0004", storeIssuer(classic.address), { attachments: [], remarks: {} }),
   );
   const notIssued = oa.wrapDocument(certificate("0005", storeIssuer(classic.address)));
+  // A batch of four: revoking the node above a document's own hash
+  // revokes it and its sibling, not the other half.
+  const four = oa.wrapDocuments(["0020", "0021", "0022", "0023"].map((n) => certificate(n, storeIssuer(classic.address))));
+  // The library orders the leaves by hash, so the sibling is found by the proof.
+  const [revokedIntermediate] = four;
+  const sibling = revokedIntermediate.signature.proof[0];
+  const otherHalf = four.find((d) => d !== revokedIntermediate && d.signature.targetHash !== sibling);
+  // Hiding an array element leaves a hole that JSON writes as null.
+  const withTags = oa.wrapDocument(certificate("0030", storeIssuer(classic.address), { tags: ["fruit", "dried"] }));
+  const obfuscatedArrayItem = oa.obfuscateDocument(withTags, ["tags.0"]);
+  // Two issuers; the second one's store has not issued the root.
+  const twoStores = oa.wrapDocument(
+    certificate("0040", [...storeIssuer(classic.address), ...storeIssuer(classic2.address)]),
+  );
   const did = `did:ethr:${didWallet.address}`;
   const didSigned = await oa.signDocument(
-    oa.wrapDocument(
-      certificate("0006", [
-        {
-          id: did,
-          name: "Interop Chamber of Commerce",
-          revocation: { type: "NONE" },
-          identityProof: { type: "DNS-DID", location: "interop-chamber.example", key: `${did}#controller` },
-        },
-      ]),
-    ),
+    oa.wrapDocument(certificate("0006", didIssuer(did, { type: "NONE" }))),
     oa.SUPPORTED_SIGNING_ALGORITHM.Secp256k1VerificationKey2018,
     didWallet,
   );
-  const [batched] = oa.wrapDocuments([
+  // Names the DID, but the root is signed by another key.
+  const wrongKey = await oa.signDocument(
+    oa.wrapDocument(certificate("0050", didIssuer(did, { type: "NONE" }))),
+    oa.SUPPORTED_SIGNING_ALGORITHM.Secp256k1VerificationKey2018,
+    new ethers.Wallet(ISSUER_KEY),
+  );
+  wrongKey.proof[0].verificationMethod = `${did}#controller`;
+  // DID-signed, revocable in the classic store, and revoked there.
+  const didRevoked = await oa.signDocument(
+    oa.wrapDocument(certificate("0051", didIssuer(did, { type: "REVOCATION_STORE", location: classic.address }))),
+    oa.SUPPORTED_SIGNING_ALGORITHM.Secp256k1VerificationKey2018,
+    didWallet,
+  );
+  const [batched, batchRevoked] = oa.wrapDocuments([
     certificate("0007", storeIssuer(batchable.address)),
     certificate("0008", storeIssuer(batchable.address)),
+    certificate("0009", storeIssuer(batchable.address)),
   ]);
 
-  const root = (doc) => `0x${doc.signature.merkleRoot}`;
-  await mined(classic.issue(root(valid)));
-  await mined(classic.issue(root(revokedRoot)));
-  await mined(classic.issue(root(emptyContainers)));
+  const hex = (h) => `0x${h}`;
+  const root = (doc) => hex(doc.signature.merkleRoot);
+  for (const doc of [valid, revokedRoot, emptyContainers, revokedIntermediate, withTags, twoStores]) {
+    await mined(classic.issue(root(doc)));
+  }
   await mined(batchable.issue(root(batched)));
-  await mined(classic["revoke(bytes32)"](`0x${revoked.signature.targetHash}`));
+  await mined(classic["revoke(bytes32)"](hex(revoked.signature.targetHash)));
   await mined(classic["revoke(bytes32)"](root(revokedRoot)));
+  await mined(classic["revoke(bytes32)"](hex(didRevoked.signature.targetHash)));
+  const { targetHash, proof } = revokedIntermediate.signature;
+  const pair = [targetHash, proof[0]].sort().join("");
+  await mined(classic["revoke(bytes32)"](ethers.utils.keccak256(`0x${pair}`)));
+  // The batchable store checks the proof itself: (root, document, proof).
+  const batchArgs = (doc) => [root(doc), hex(doc.signature.targetHash), doc.signature.proof.map(hex)];
+  await mined(batchable["revoke(bytes32,bytes32,bytes32[])"](...batchArgs(batchRevoked)));
 
   const cases = {
     valid,
@@ -274,7 +307,14 @@ async function main() {
     "empty-containers": emptyContainers,
     "not-issued": notIssued,
     "did-signed": didSigned,
+    "revoked-intermediate": revokedIntermediate,
+    "other-half": otherHalf,
+    "obfuscated-array-item": obfuscatedArrayItem,
+    "two-stores-one-not-issued": twoStores,
+    "did-signed-wrong-key": wrongKey,
+    "did-signed-revoked": didRevoked,
     "batchable-store": batched,
+    "batchable-revoked": batchRevoked,
   };
 
   const resolver = oaVerify.createResolver({
@@ -284,20 +324,22 @@ async function main() {
   const results = {};
   for (const [name, doc] of Object.entries(cases)) {
     const file = `${name}.json`;
-    fs.writeFileSync(path.join(outDir, file), JSON.stringify(doc, null, 2) + "\n");
-    results[name] = { file, ...outcome(await verify(doc)) };
+    const text = JSON.stringify(doc, null, 2) + "\n";
+    fs.writeFileSync(path.join(outDir, file), text);
+    // Verify the document as written, as anyone receiving it would.
+    results[name] = { file, ...outcome(await verify(JSON.parse(text))) };
     log(`${name}: integrity ${results[name].integrityValid}, status ${results[name].statusValid}`);
   }
 
   // What the batchable store answers when asked as the contract expects
-  // (0x-prefixed arguments): the document is issued.
-  const d = batched.signature;
-  const prefixed = (h) => `0x${h}`;
-  const batchIssued = await batchable["isIssued(bytes32,bytes32,bytes32[])"](
-    prefixed(d.merkleRoot),
-    prefixed(d.targetHash),
-    d.proof.map(prefixed),
-  );
+  // (0x-prefixed arguments), for the cases where oa-verify does not ask so.
+  const batchableStore = {};
+  for (const [name, doc] of [["batchable-store", batched], ["batchable-revoked", batchRevoked]]) {
+    batchableStore[name] = {
+      issued: await batchable["isIssued(bytes32,bytes32,bytes32[])"](...batchArgs(doc)),
+      revoked: await batchable["isRevoked(bytes32,bytes32,bytes32[])"](...batchArgs(doc)),
+    };
+  }
 
   const reference = {
     chainId: CHAIN_ID,
@@ -307,7 +349,7 @@ async function main() {
         (p) => [p, JSON.parse(fs.readFileSync(path.join(__dirname, "node_modules", p, "package.json"), "utf8")).version],
       ),
     ),
-    batchableStoreIssuedWithPrefixedArguments: batchIssued,
+    batchableStore,
     cases: results,
   };
   fs.writeFileSync(path.join(outDir, "reference.json"), JSON.stringify(reference, null, 2) + "\n");
@@ -315,8 +357,7 @@ async function main() {
     path.join(outDir, "trust.toml"),
     trustToml({
       url,
-      classic: classic.address,
-      batchable: batchable.address,
+      stores: [classic.address, batchable.address, classic2.address],
       didSigner: { id: `${did}#controller`, address: didWallet.address },
     }),
   );
