@@ -597,7 +597,9 @@ impl Run<'_> {
     }
 
     /// Fetches and judges the credential at `url`: a document, or a
-    /// TradeTrust link to one (see [`Self::open_tradetrust_link`]).
+    /// TradeTrust link to one (see [`Self::open_tradetrust_link`]). The
+    /// report keeps `url`, as the supplier published it: for a link, what
+    /// a buyer opens to see the certificate.
     async fn download(&mut self, url: &Url, site: &str) -> Option<CertificateReport> {
         let (document_url, document) = match eco::openattestation::link::parse_link(url) {
             Some(link) => self.open_tradetrust_link(url, link).await?,
@@ -633,7 +635,7 @@ impl Run<'_> {
             .await
         {
             Ok(mut report) => {
-                report.url = Some(document_url.to_string());
+                report.url = Some(url.to_string());
                 Some(report)
             }
             Err(e) => {
