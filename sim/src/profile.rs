@@ -405,6 +405,15 @@ impl CertKind {
         }
     }
 
+    /// The format name records give it (`CredentialFormat::as_str`).
+    pub fn format(self) -> &'static str {
+        if self.is_tradetrust() {
+            "openattestation-v2"
+        } else {
+            "vc-eddsa-jcs-2022"
+        }
+    }
+
     /// Whether it is a TradeTrust certificate (not a credential of the
     /// eddsa-jcs-2022 authorities).
     pub fn is_tradetrust(self) -> bool {

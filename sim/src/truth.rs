@@ -16,6 +16,9 @@ pub struct TruthCertificate {
     pub number: String,
     /// URL of the credential document.
     pub url: String,
+    /// Its format, as records name it (`vc-eddsa-jcs-2022`,
+    /// `openattestation-v2`).
+    pub format: &'static str,
     /// The verdict independent verification must reach.
     pub verdict: &'static str,
     /// The checks that must fail.
@@ -117,6 +120,7 @@ impl World {
                     Some(TruthCertificate {
                         number: cert.number.clone(),
                         url,
+                        format: cert.kind.format(),
                         verdict,
                         failing_checks: failing.to_vec(),
                     })

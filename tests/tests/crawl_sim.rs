@@ -119,7 +119,7 @@ fn differences(truth: &Value, o: &Observation) -> Vec<String> {
     if kinds.iter().map(|k| k.to_string()).collect::<BTreeSet<_>>() != want_kinds {
         out.push(format!("entry kinds {kinds:?}, truth {want_kinds:?}"));
     }
-    let got: BTreeMap<String, (String, Vec<String>)> = o
+    let got: BTreeMap<String, (String, String, Vec<String>)> = o
         .certificates
         .iter()
         .map(|c| {
@@ -132,11 +132,15 @@ fn differences(truth: &Value, o: &Observation) -> Vec<String> {
                 .collect();
             (
                 c.url.clone().unwrap_or_default(),
-                (c.verdict.as_str().to_owned(), failing),
+                (
+                    c.format.as_str().to_owned(),
+                    c.verdict.as_str().to_owned(),
+                    failing,
+                ),
             )
         })
         .collect();
-    let want_certs: BTreeMap<String, (String, Vec<String>)> = truth["certificates"]
+    let want_certs: BTreeMap<String, (String, String, Vec<String>)> = truth["certificates"]
         .as_array()
         .unwrap()
         .iter()
@@ -144,6 +148,7 @@ fn differences(truth: &Value, o: &Observation) -> Vec<String> {
             (
                 c["url"].as_str().unwrap().to_owned(),
                 (
+                    c["format"].as_str().unwrap().to_owned(),
                     c["verdict"].as_str().unwrap().to_owned(),
                     strings(&c["failing_checks"]),
                 ),
@@ -351,6 +356,24 @@ async fn a_crawl_of_220_suppliers_matches_the_truth() {
         failures.len(),
         failures.join("\n")
     );
+    // Every TradeTrust case was met (and so compared above).
+    let profiles: BTreeSet<&str> = crawled
+        .truth
+        .values()
+        .filter_map(|t| t["profile"].as_str())
+        .collect();
+    for case in [
+        "ready",
+        "revoked",
+        "tampered",
+        "not_issued",
+        "untrusted_store",
+        "obfuscated",
+        "link",
+    ] {
+        let profile = format!("tradetrust_{case}");
+        assert!(profiles.contains(profile.as_str()), "no {profile} supplier");
+    }
     check_requests(&crawled.world.requests(), &crawled.truth);
     check_scores(&crawled);
     // The trap site's host saw no more page requests than the cap allows
