@@ -112,6 +112,10 @@ pub struct NetArgs {
     /// Allow requests to loopback and private addresses.
     #[arg(long)]
     pub allow_private: bool,
+    /// The DNS server (IP:PORT) asked for issuers' identity records
+    /// (TradeTrust DNS-TXT); by default the system's.
+    #[arg(long, value_name = "IP:PORT")]
+    pub dns: Option<std::net::SocketAddr>,
 }
 
 impl NetArgs {
@@ -126,6 +130,7 @@ impl NetArgs {
             max_body_bytes: self.max_body,
             resolve: self.resolve.clone(),
             allow_private: self.allow_private,
+            dns_server: self.dns,
         })?;
         let agent = self
             .user_agent

@@ -238,6 +238,7 @@ fn show_inner(args: ShowArgs) -> Result<()> {
                 c.url.as_deref().unwrap_or("")
             )?;
             crate::verify::write_checks(&mut out, &c.checks, "    ")?;
+            crate::verify::write_identity(&mut out, &c.identity, "    ")?;
         }
     }
     if !o.probes.is_empty() {

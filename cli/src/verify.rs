@@ -10,6 +10,7 @@ use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
 use crawler::{FetchPolicy, HttpFetcher, ResolveRule};
 use eco::json::MAX_DOCUMENT_BYTES;
+use eco::openattestation::identity::IdentityOutcome;
 use eco::{CertificateReport, Fetcher, TrustList, Verdict, Verifier};
 use url::Url;
 
@@ -47,6 +48,10 @@ pub struct VerifyArgs {
     /// Allow requests to loopback and private addresses.
     #[arg(long)]
     allow_private: bool,
+    /// The DNS server (IP:PORT) asked for issuers' identity records
+    /// (TradeTrust DNS-TXT); by default the system's.
+    #[arg(long, value_name = "IP:PORT")]
+    dns: Option<std::net::SocketAddr>,
     /// Time a request may take, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 15.0)]
     timeout: f64,
@@ -106,6 +111,7 @@ fn run_inner(args: &VerifyArgs) -> Result<CertificateReport> {
             max_body_bytes: eco::fetch::MAX_VERIFICATION_BODY_BYTES,
             resolve: args.resolve.clone(),
             allow_private: args.allow_private,
+            dns_server: args.dns,
             ..FetchPolicy::default()
         })?;
         let bytes = match &url {
@@ -172,8 +178,31 @@ fn print(report: &CertificateReport, format: Format) -> Result<()> {
                 writeln!(out, "url          {url}")?;
             }
             write_checks(&mut out, &report.checks, "  ")?;
+            write_identity(&mut out, &report.identity, "")?;
             writeln!(out, "verdict      {}: {}", report.verdict, report.reason)?;
         }
+    }
+    Ok(())
+}
+
+/// Writes what the issuers' DNS identity proofs say: evidence, which no
+/// check counts.
+pub fn write_identity(
+    out: &mut dyn std::io::Write,
+    proofs: &[eco::openattestation::identity::IdentityProof],
+    indent: &str,
+) -> std::io::Result<()> {
+    for proof in proofs {
+        let outcome = match proof.outcome {
+            IdentityOutcome::Confirmed => "confirmed",
+            IdentityOutcome::NotConfirmed => "not confirmed",
+            IdentityOutcome::NotChecked => "not checked",
+        };
+        writeln!(
+            out,
+            "{indent}identity     {} {}: {outcome} ({}; evidence only)",
+            proof.method, proof.location, proof.detail
+        )?;
     }
     Ok(())
 }

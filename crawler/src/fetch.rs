@@ -13,6 +13,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::Url;
 
 use crate::address::is_public;
+use crate::dns::TxtResolver;
 
 /// Default time a whole request (connect, redirects, body) may take.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -111,6 +112,9 @@ pub struct FetchPolicy {
     pub resolve: Vec<ResolveRule>,
     /// Switches the address guard off entirely.
     pub allow_private: bool,
+    /// The DNS server for TXT lookups (issuers' identity proofs); the
+    /// system's name servers when `None`.
+    pub dns_server: Option<std::net::SocketAddr>,
 }
 
 impl Default for FetchPolicy {
@@ -121,6 +125,7 @@ impl Default for FetchPolicy {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             resolve: Vec::new(),
             allow_private: false,
+            dns_server: None,
         }
     }
 }
@@ -191,6 +196,7 @@ pub struct HttpFetcher {
     trusted: reqwest::Client,
     tls: Arc<rustls::ClientConfig>,
     policy: Arc<FetchPolicy>,
+    dns: Arc<TxtResolver>,
 }
 
 /// The reqwest client for `policy`: no automatic redirects, no proxy, the
@@ -251,6 +257,7 @@ impl HttpFetcher {
             client: client(&policy, &tls)?,
             trusted: trusted_client(&policy, &tls)?,
             tls,
+            dns: Arc::new(TxtResolver::new(policy.dns_server)),
             policy: Arc::new(policy),
         })
     }
@@ -264,6 +271,7 @@ impl HttpFetcher {
             trusted: self.trusted.clone(),
             tls: self.tls.clone(),
             policy: self.policy.clone(),
+            dns: self.dns.clone(),
         })
     }
 
@@ -496,6 +504,10 @@ impl Fetcher for HttpFetcher {
         body: Vec<u8>,
     ) -> Result<FetchResponse, FetchError> {
         self.within_timeout(self.post_trusted(url, body)).await
+    }
+
+    async fn txt_records(&self, name: &str) -> Result<Vec<String>, FetchError> {
+        self.dns.txt_records(name).await
     }
 }
 

@@ -23,6 +23,7 @@ pub mod address;
 pub mod charset;
 pub mod classify;
 pub mod crawl;
+pub mod dns;
 pub mod document;
 pub mod extract;
 pub mod fetch;

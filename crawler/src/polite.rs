@@ -488,4 +488,8 @@ impl Fetcher for PoliteFetcher {
         };
         self.http.post_trusted_json(url, body).await
     }
+
+    async fn txt_records(&self, name: &str) -> Result<Vec<String>, FetchError> {
+        self.http.txt_records(name).await
+    }
 }

@@ -67,6 +67,19 @@ pub trait Fetcher: Send + Sync {
         url: &Url,
         body: Vec<u8>,
     ) -> impl Future<Output = Result<FetchResponse, FetchError>> + Send;
+
+    /// The TXT records at DNS name `name`, each record's strings joined:
+    /// evidence of an issuer's identity, never a source of trust. `Ok` with
+    /// no records when the name has none (or does not exist); `Err` when no
+    /// answer came (no resolver, a timeout), which verification records as
+    /// "not checked". By default, no name is looked up.
+    fn txt_records(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Vec<String>, FetchError>> + Send {
+        let refused = FetchError::Refused(format!("{name}: this fetcher looks up no DNS names"));
+        async move { Err(refused) }
+    }
 }
 
 /// A fetcher for offline verification: every request is refused.

@@ -7,6 +7,8 @@ use std::fmt;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::openattestation::identity::IdentityProof;
+
 /// The result of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -317,6 +319,9 @@ pub struct CertificateReport {
     pub verdict: Verdict,
     /// Why.
     pub reason: String,
+    /// What the issuers' DNS identity proofs say (OpenAttestation
+    /// documents): evidence only, never a source of trust.
+    pub identity: Vec<IdentityProof>,
 }
 
 /// The serialized form of a [`CertificateReport`].
@@ -335,6 +340,8 @@ struct ReportWire {
     reason: String,
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     check_reasons: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    identity: Vec<IdentityProof>,
 }
 
 impl From<CertificateReport> for ReportWire {
@@ -358,6 +365,7 @@ impl From<CertificateReport> for ReportWire {
             digest: r.digest,
             verdict: r.verdict,
             reason: r.reason,
+            identity: r.identity,
         }
     }
 }
@@ -385,6 +393,7 @@ impl TryFrom<ReportWire> for CertificateReport {
             checks,
             verdict: w.verdict,
             reason: w.reason,
+            identity: w.identity,
         })
     }
 }
@@ -415,6 +424,7 @@ mod tests {
             verdict: checks.verdict(),
             reason: checks.verdict_reason(),
             checks,
+            identity: Vec::new(),
         }
     }
 

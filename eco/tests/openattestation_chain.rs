@@ -53,6 +53,8 @@ struct MemoryChain {
     chain_id: u64,
     stores: Mutex<HashMap<Address, Store>>,
     calls: AtomicUsize,
+    /// TXT records by DNS name; a name absent here gets no answer.
+    txt: HashMap<String, Vec<String>>,
 }
 
 fn word(bytes: &[u8], n: usize) -> Hash {
@@ -133,6 +135,13 @@ impl Fetcher for &MemoryChain {
             content_type: Some("application/json".into()),
             body: serde_json::to_vec(&self.answer(&request)).unwrap(),
         })
+    }
+
+    async fn txt_records(&self, name: &str) -> Result<Vec<String>, FetchError> {
+        self.txt
+            .get(name)
+            .cloned()
+            .ok_or(FetchError::Timeout { seconds: 5.0 })
     }
 }
 
@@ -223,6 +232,7 @@ fn chain_with(stores: Vec<(&str, Store)>, chain_id: u64) -> MemoryChain {
                 .collect(),
         ),
         calls: AtomicUsize::new(0),
+        txt: HashMap::new(),
     }
 }
 
@@ -611,4 +621,72 @@ async fn the_exporter_is_matched_by_name_when_no_website_is_given() {
         report.checks.get(eco::CheckName::ExporterMatches).outcome,
         Outcome::Skip
     );
+}
+
+#[tokio::test]
+async fn dns_identity_proofs_are_reported_as_evidence_only() {
+    let identity = |location: &str| {
+        json!({"issuers": [{"name": "s:string:Demo", "documentStore": format!("s2:string:{CLASSIC}"),
+            "identityProof": {"type": "s3:string:DNS-TXT", "location": format!("s4:string:{location}")}}]})
+    };
+    let mut node = chain_with(vec![(CLASSIC, Store::default())], 1337);
+    let lower = CLASSIC.to_ascii_lowercase();
+    node.txt.insert(
+        "chamber.test".into(),
+        vec![
+            "v=spf1 -all".into(),
+            format!("openatts net=ethereum netId=1337 addr={lower}"),
+        ],
+    );
+    node.txt.insert(
+        "other.test".into(),
+        vec![format!("openatts net=ethereum netId=1 addr={CLASSIC}")],
+    );
+    let verifier = eco::Verifier::new(std::sync::Arc::new(trust()), &node);
+    let proof = |location: &'static str| {
+        let verifier = &verifier;
+        async move {
+            let (values, _) = batch_values(1, CLASSIC, identity(location));
+            let value = &values[0];
+            let report = verifier.verify_value(value, None).await.unwrap();
+            assert_eq!(report.identity.len(), 1, "{report:?}");
+            // Never a source of trust: trusted_issuer is the trust list's.
+            assert_eq!(
+                report.checks.get(eco::CheckName::TrustedIssuer).outcome,
+                Outcome::Pass
+            );
+            report.identity[0].clone()
+        }
+    };
+    use eco::openattestation::identity::IdentityOutcome;
+    let confirmed = proof("chamber.test").await;
+    assert_eq!(
+        confirmed.outcome,
+        IdentityOutcome::Confirmed,
+        "{confirmed:?}"
+    );
+    assert_eq!(
+        (confirmed.method.as_str(), confirmed.location.as_str()),
+        ("DNS-TXT", "chamber.test")
+    );
+    // A record for another chain does not confirm this one.
+    let other = proof("other.test").await;
+    assert_eq!(other.outcome, IdentityOutcome::NotConfirmed, "{other:?}");
+    // No answer, or no DNS name: not checked.
+    assert_eq!(
+        proof("silent.test").await.outcome,
+        IdentityOutcome::NotChecked
+    );
+    let bad = proof("evil.test/x").await;
+    assert_eq!(bad.outcome, IdentityOutcome::NotChecked);
+    // Offline: DNS is not asked.
+    let (values, _) = batch_values(1, CLASSIC, identity("chamber.test"));
+    let report = eco::Verifier::offline(std::sync::Arc::new(trust()))
+        .verify_value(&values[0], None)
+        .await
+        .unwrap();
+    assert_eq!(report.identity[0].outcome, IdentityOutcome::NotChecked);
+    // The record keeps the evidence.
+    let wire = serde_json::to_value(&report).unwrap();
+    assert_eq!(wire["identity"][0]["outcome"], "not_checked");
 }

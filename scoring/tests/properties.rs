@@ -45,6 +45,7 @@ fn report(n: usize, checks: Checks) -> CertificateReport {
         verdict: checks.verdict(),
         reason: checks.verdict_reason(),
         checks,
+        identity: Vec::new(),
     }
 }
 

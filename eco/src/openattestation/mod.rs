@@ -12,6 +12,7 @@
 pub mod chain;
 pub mod did;
 pub mod digest;
+pub mod identity;
 pub mod issuers;
 pub mod link;
 pub mod rpc;

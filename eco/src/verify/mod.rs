@@ -241,6 +241,7 @@ impl<F: Fetcher> Verifier<F> {
             verdict: checks.verdict(),
             reason: checks.verdict_reason(),
             checks,
+            identity: Vec::new(),
         })
     }
 

@@ -24,7 +24,8 @@ use super::{DocumentError, Exporter, Verifier, parse_datetime, website_on};
 use crate::credential;
 use crate::fetch::Fetcher;
 use crate::openattestation::did::{proofs, recover_signer};
-use crate::openattestation::issuers::{Issuer, issuers, unsalt};
+use crate::openattestation::identity::{self, Claim, IdentityOutcome, IdentityProof};
+use crate::openattestation::issuers::{Issuer, issuers, network_chain_id, unsalt};
 use crate::openattestation::{Integrity, WrappedDocument};
 use crate::report::{CertificateReport, CheckName, CheckResult, Checks, CredentialFormat};
 use crate::trust::Authority;
@@ -61,25 +62,34 @@ impl<F: Fetcher> Verifier<F> {
         let stored = found
             .as_ref()
             .is_ok_and(|list| list.iter().any(|i| i.document_store.is_some()));
-        let (anchored, not_revoked) = if !self.online {
-            let offline = || CheckResult::unknown("offline: the chain was not asked");
-            (offline(), offline())
-        } else if stored {
-            tokio::join!(
-                self.chain.anchored(&self.fetcher, &self.trust, &document),
-                self.chain
-                    .not_revoked(&self.fetcher, &self.trust, &document),
-            )
-        } else {
-            let revocation = match &found {
-                Ok(list) => self.did_revocation(list, &document).await,
-                Err(e) => CheckResult::fail(e.clone()),
-            };
-            (
-                CheckResult::skip("DID-signed: the root is signed, not recorded on a chain"),
-                revocation,
-            )
+        let identity = async {
+            match &found {
+                Ok(list) => self.oa_identity(list, &document).await,
+                Err(_) => Vec::new(),
+            }
         };
+        let status = async {
+            if !self.online {
+                let offline = || CheckResult::unknown("offline: the chain was not asked");
+                (offline(), offline())
+            } else if stored {
+                tokio::join!(
+                    self.chain.anchored(&self.fetcher, &self.trust, &document),
+                    self.chain
+                        .not_revoked(&self.fetcher, &self.trust, &document),
+                )
+            } else {
+                let revocation = match &found {
+                    Ok(list) => self.did_revocation(list, &document).await,
+                    Err(e) => CheckResult::fail(e.clone()),
+                };
+                (
+                    CheckResult::skip("DID-signed: the root is signed, not recorded on a chain"),
+                    revocation,
+                )
+            }
+        };
+        let (identity, (anchored, not_revoked)) = tokio::join!(identity, status);
         checks.set(CheckName::Anchored, anchored);
         checks.set(CheckName::NotRevoked, not_revoked);
         let single_window = match authority {
@@ -113,6 +123,7 @@ impl<F: Fetcher> Verifier<F> {
             verdict: checks.verdict(),
             reason: checks.verdict_reason(),
             checks,
+            identity,
         })
     }
 
@@ -162,6 +173,67 @@ impl<F: Fetcher> Verifier<F> {
             first.get_or_insert(authority);
         }
         (CheckResult::pass(), first)
+    }
+
+    /// What the issuers' DNS identity proofs say (while the chain is asked):
+    /// evidence for the record, never a source of trust.
+    async fn oa_identity(&self, list: &[Issuer], document: &WrappedDocument) -> Vec<IdentityProof> {
+        let document_chain = network_chain_id(&document.data).and_then(Result::ok);
+        let claims = identity::claims(list, |address| {
+            self.trust
+                .by_document_store(address)
+                .map(|(_, store)| store.chain_id)
+                .or(document_chain)
+        });
+        let mut proofs = Vec::with_capacity(claims.len());
+        for (method, location, claim) in claims {
+            let (outcome, detail) = self.look_up_identity(&location, &claim).await;
+            proofs.push(IdentityProof {
+                method,
+                location,
+                outcome,
+                detail,
+            });
+        }
+        proofs
+    }
+
+    /// One identity lookup: its outcome and what it found.
+    async fn look_up_identity(&self, location: &str, claim: &Claim) -> (IdentityOutcome, String) {
+        let wanted = match claim {
+            Claim::Store {
+                address,
+                chain_id: Some(chain),
+            } => format!("store {address} on chain {chain}"),
+            Claim::Store { address, .. } => format!("store {address}"),
+            Claim::DidKey(key) => format!("DID key {key}"),
+        };
+        if !self.online {
+            return (
+                IdentityOutcome::NotChecked,
+                "offline: DNS was not asked".into(),
+            );
+        }
+        if !identity::is_dns_name(location) {
+            return (
+                IdentityOutcome::NotChecked,
+                format!("{location:?} is not a DNS name"),
+            );
+        }
+        match self.fetcher.txt_records(location).await {
+            Err(e) => (IdentityOutcome::NotChecked, format!("no answer: {e}")),
+            Ok(records) if identity::is_named(&records, claim) => (
+                IdentityOutcome::Confirmed,
+                format!("a TXT record at {location} names {wanted}"),
+            ),
+            Ok(records) => (
+                IdentityOutcome::NotConfirmed,
+                format!(
+                    "none of the {} TXT records at {location} names {wanted}",
+                    records.len()
+                ),
+            ),
+        }
     }
 
     /// `signature`: integrity, then each DID signature.

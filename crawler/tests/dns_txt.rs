@@ -1,0 +1,186 @@
+//! TXT lookups through hickory's resolver against a real DNS server on
+//! loopback (Debian's dnsmasq, which `.ci/run` installs and this test
+//! starts): records are read whole, a name without records or without
+//! existence answers empty, and a server that never answers ends in an
+//! error within the DNS time limit (which verification records as
+//! "not checked").
+
+#![allow(clippy::unwrap_used)]
+
+use std::net::{SocketAddr, UdpSocket};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crawler::dns::{DNS_TIMEOUT, TxtResolver};
+
+const STORE: &str = "0xe78A0F7E598Cc8b0Bb87894B0F60dD2a88d6a8Ab";
+
+/// dnsmasq, killed when dropped.
+struct Dnsmasq {
+    child: Child,
+    address: SocketAddr,
+}
+
+impl Drop for Dnsmasq {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A UDP port free on loopback right now.
+fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts dnsmasq on loopback, authoritative for `test` and answering only
+/// from `records` (name, text).
+fn dnsmasq(records: &[(&str, &str)]) -> Dnsmasq {
+    let port = free_port();
+    let mut command = Command::new("dnsmasq");
+    command.args([
+        "--keep-in-foreground",
+        "--conf-file=/dev/null",
+        "--no-resolv",
+        "--no-hosts",
+        "--no-poll",
+        "--bind-interfaces",
+        "--listen-address=127.0.0.1",
+        "--local=/test/",
+        "--pid-file=",
+        &format!("--port={port}"),
+    ]);
+    for (name, text) in records {
+        command.arg(format!("--txt-record={name},{text}"));
+    }
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot start dnsmasq ({e}): install Debian's dnsmasq, as .ci/run does")
+        });
+    Dnsmasq {
+        child,
+        address: SocketAddr::from(([127, 0, 0, 1], port)),
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs Debian's dnsmasq; .ci/run installs it and runs this"]
+async fn txt_records_come_from_the_named_server() {
+    let record = format!("openatts net=ethereum netId=1337 addr={STORE}");
+    // A record longer than one 255-byte string is split by the server and
+    // joined again by the reader.
+    let long = format!("openatts {} end", "x".repeat(300));
+    let server = dnsmasq(&[
+        ("chamber.test", "v=spf1 -all"),
+        ("chamber.test", &record),
+        ("long.test", &long),
+    ]);
+    let resolver = TxtResolver::new(Some(server.address));
+    // Wait for the server to listen (bounded).
+    let started = Instant::now();
+    let records = loop {
+        match resolver.txt_records("chamber.test").await {
+            Ok(records) if !records.is_empty() => break records,
+            _ if started.elapsed() > Duration::from_secs(20) => {
+                panic!("dnsmasq did not answer within 20 s")
+            }
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    let mut sorted = records.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec![record.clone(), "v=spf1 -all".to_owned()]);
+    assert_eq!(resolver.txt_records("long.test").await.unwrap(), vec![long]);
+    // A trailing dot is the same name.
+    assert_eq!(
+        resolver.txt_records("chamber.test.").await.unwrap().len(),
+        2
+    );
+    // No such name, or a name without TXT records: an empty answer.
+    assert_eq!(
+        resolver.txt_records("nobody.test").await.unwrap(),
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs Debian's dnsmasq; .ci/run installs it and runs this"]
+async fn a_silent_server_is_an_error_within_the_time_limit() {
+    // A port where nothing listens: no answer ever comes.
+    let silent = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let resolver = TxtResolver::new(Some(silent));
+    let started = Instant::now();
+    let result = resolver.txt_records("chamber.test").await;
+    assert!(result.is_err(), "{result:?}");
+    assert!(
+        started.elapsed() <= DNS_TIMEOUT + Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs Debian's dnsmasq; .ci/run installs it and runs this"]
+async fn verification_reports_what_the_issuers_domain_says() {
+    use eco::openattestation::digest::target_hash;
+    use eco::openattestation::identity::IdentityOutcome;
+    use serde_json::json;
+
+    let record = format!("openatts net=ethereum netId=1337 addr={STORE}");
+    let server = dnsmasq(&[("chamber.test", &record)]);
+    let http = crawler::HttpFetcher::new(crawler::FetchPolicy {
+        dns_server: Some(server.address),
+        ..crawler::FetchPolicy::default()
+    })
+    .unwrap();
+    let trust = eco::TrustList::from_toml(
+        &format!(
+            "[[ethereum]]\nchain_id = 1337\nrpc_url = \"http://127.0.0.1:{}/\"\n\n\
+             [[authority]]\nid = \"au\"\nname = \"Demo\"\ncountry = \"AU\"\n\
+             [[authority.document_store]]\nchain_id = 1337\naddress = \"{STORE}\"\n",
+            free_port()
+        ),
+        "trust.toml",
+    )
+    .unwrap();
+    let verifier = eco::Verifier::new(std::sync::Arc::new(trust), http);
+    let document = |location: &str| {
+        let data = json!({
+            "iD": "a:string:CO-1",
+            "issuers": [{"name": "b:string:Demo", "documentStore": format!("c:string:{STORE}"),
+                "identityProof": {"type": "d:string:DNS-TXT", "location": format!("e:string:{location}")}}]
+        });
+        let target = hex::encode(target_hash(data.as_object().unwrap(), &[]).unwrap());
+        json!({"version": eco::openattestation::SCHEMA_V2, "data": data,
+            "signature": {"type": "SHA3MerkleProof", "targetHash": target, "proof": [], "merkleRoot": target}})
+    };
+    let started = Instant::now();
+    let identity = loop {
+        let report = verifier
+            .verify_value(&document("chamber.test"), None)
+            .await
+            .unwrap();
+        let proof = report.identity[0].clone();
+        if proof.outcome != IdentityOutcome::NotChecked {
+            break proof;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "dnsmasq did not answer: {proof:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(identity.outcome, IdentityOutcome::Confirmed, "{identity:?}");
+    let report = verifier
+        .verify_value(&document("nobody.test"), None)
+        .await
+        .unwrap();
+    assert_eq!(report.identity[0].outcome, IdentityOutcome::NotConfirmed);
+}
