@@ -55,6 +55,7 @@ struct MemoryChain {
     calls: AtomicUsize,
     /// TXT records by DNS name; a name absent here gets no answer.
     txt: HashMap<String, Vec<String>>,
+    txt_lookups: AtomicUsize,
 }
 
 fn word(bytes: &[u8], n: usize) -> Hash {
@@ -138,6 +139,7 @@ impl Fetcher for &MemoryChain {
     }
 
     async fn txt_records(&self, name: &str) -> Result<Vec<String>, FetchError> {
+        self.txt_lookups.fetch_add(1, Ordering::SeqCst);
         self.txt
             .get(name)
             .cloned()
@@ -233,6 +235,7 @@ fn chain_with(stores: Vec<(&str, Store)>, chain_id: u64) -> MemoryChain {
         ),
         calls: AtomicUsize::new(0),
         txt: HashMap::new(),
+        txt_lookups: AtomicUsize::new(0),
     }
 }
 
@@ -672,6 +675,12 @@ async fn dns_identity_proofs_are_reported_as_evidence_only() {
     // A record for another chain does not confirm this one.
     let other = proof("other.test").await;
     assert_eq!(other.outcome, IdentityOutcome::NotConfirmed, "{other:?}");
+    // Each name is asked once a run, silence included.
+    for name in ["silent.test", "chamber.test"] {
+        proof(name).await;
+    }
+    // chamber.test, other.test and silent.test, once each.
+    assert_eq!(node.txt_lookups.load(Ordering::SeqCst), 3);
     // No answer, or no DNS name: not checked.
     assert_eq!(
         proof("silent.test").await.outcome,

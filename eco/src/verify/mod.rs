@@ -65,12 +65,18 @@ pub const CACHE_LIFETIME: Duration = Duration::from_secs(300);
 
 type Shared<T> = Arc<OnceCell<Result<T, String>>>;
 
+/// Cached answers by (key, cache lifetime).
+type Cells<T> = Mutex<HashMap<(String, u64), Shared<T>>>;
+
 /// Responses fetched once per [`CACHE_LIFETIME`] of a run and shared by
-/// every verification, failures included.
-struct RunCache {
+/// every verification, failures included (so that a DNS server that never
+/// answers costs one time limit per name, not one per certificate).
+pub(super) struct RunCache {
     started: Instant,
-    checkpoints: Mutex<HashMap<(String, u64), Shared<Checkpoint>>>,
-    status_lists: Mutex<HashMap<(String, u64), Shared<StatusList>>>,
+    checkpoints: Cells<Checkpoint>,
+    status_lists: Cells<StatusList>,
+    /// TXT records by DNS name (issuers' identity proofs).
+    pub(super) txt: Cells<Vec<String>>,
 }
 
 impl RunCache {
@@ -79,11 +85,16 @@ impl RunCache {
             started: Instant::now(),
             checkpoints: Mutex::default(),
             status_lists: Mutex::default(),
+            txt: Mutex::default(),
         }
     }
 
     /// The cell for `key` in the current lifetime; older ones are dropped.
-    fn cell<T>(&self, map: &Mutex<HashMap<(String, u64), Shared<T>>>, key: &str) -> Shared<T> {
+    pub(super) fn cell<T>(
+        &self,
+        map: &Mutex<HashMap<(String, u64), Shared<T>>>,
+        key: &str,
+    ) -> Shared<T> {
         let epoch = self.started.elapsed().as_secs() / CACHE_LIFETIME.as_secs().max(1);
         let mut map = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         map.retain(|(_, e), _| *e == epoch);
@@ -100,7 +111,7 @@ pub struct Verifier<F> {
     fetcher: F,
     online: bool,
     now: Option<DateTime<Utc>>,
-    cache: RunCache,
+    pub(super) cache: RunCache,
     chain: Chain,
 }
 

@@ -220,7 +220,17 @@ impl<F: Fetcher> Verifier<F> {
                 format!("{location:?} is not a DNS name"),
             );
         }
-        match self.fetcher.txt_records(location).await {
+        let cell = self.cache.cell(&self.cache.txt, location);
+        let records = cell
+            .get_or_init(|| async {
+                self.fetcher
+                    .txt_records(location)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+            .await
+            .clone();
+        match records {
             Err(e) => (IdentityOutcome::NotChecked, format!("no answer: {e}")),
             Ok(records) if identity::is_named(&records, claim) => (
                 IdentityOutcome::Confirmed,
