@@ -236,6 +236,10 @@ impl<F: Fetcher> Verifier<F> {
                 IdentityOutcome::Confirmed,
                 format!("a TXT record at {location} names {wanted}"),
             ),
+            Ok(records) if records.is_empty() => (
+                IdentityOutcome::NotConfirmed,
+                format!("{location} has no TXT record (wanted one naming {wanted})"),
+            ),
             Ok(records) => (
                 IdentityOutcome::NotConfirmed,
                 format!(
