@@ -510,3 +510,53 @@ async fn the_served_request_log_holds_the_node_calls() {
     .unwrap();
     assert!(line.get("rpc").is_none());
 }
+
+/// What bench/bench.py `--only tradetrust` computes for a crawl without
+/// the run's cache: a verifier that has seen nothing else asks the node,
+/// for a document whose store the trust list pins, eth_chainId,
+/// supportsInterface, isIssued and k isRevoked (k: the proof's length + 1,
+/// or 1 when the target hash itself is revoked); for one it does not pin,
+/// nothing.
+#[tokio::test]
+async fn a_fresh_verifier_asks_the_node_as_the_bench_computes() {
+    let w = world();
+    let trust = Arc::new(TrustList::from_file(&w.trust_list(), "trust.toml").unwrap());
+    let fetcher = InProcess(w);
+    let mut asked = 0;
+    for (s, case) in tradetrust_suppliers() {
+        for cert in &w.truth(s.index).certificates {
+            let url = Url::parse(&cert.url).unwrap();
+            let value: Value = match parse_link(&url) {
+                Some(link) => {
+                    let link = link.unwrap();
+                    let envelope = fetcher.get(&link.uri, "*/*").await.unwrap();
+                    let envelope: Value = serde_json::from_slice(&envelope.body).unwrap();
+                    serde_json::from_slice(&decrypt(&envelope, &link.key.unwrap()).unwrap())
+                        .unwrap()
+                }
+                None => {
+                    serde_json::from_slice(&fetcher.get(&url, "*/*").await.unwrap().body).unwrap()
+                }
+            };
+            let verifier = Verifier::new(trust.clone(), InProcess(w));
+            verifier.verify_value_as(&value, None).await.unwrap();
+            let k = match cert.revoked_hash {
+                Some("target_hash") => 1,
+                _ => cert.proof_length.unwrap() as u64 + 1,
+            };
+            let expected = if case == TtCase::UntrustedStore {
+                0
+            } else {
+                asked += 1;
+                3 + k
+            };
+            assert_eq!(
+                verifier.chain_requests(),
+                expected,
+                "{} ({case:?})",
+                cert.number
+            );
+        }
+    }
+    assert!(asked > 0);
+}
