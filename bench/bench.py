@@ -1,7 +1,7 @@
 """The benchmark driver behind bench/run.sh (which installs what it needs and
 builds the release binaries first). Standard library only.
 
-    python bench/bench.py [--quick]
+    python bench/bench.py [--quick] [--only documents|tradetrust]
 
 Runs, on one machine and in one go:
   1. crawl throughput, ecoscout against Scrapy, on a simulated world;
@@ -84,9 +84,11 @@ def run(cmd, **kwargs):
 class Sim:
     """An `ecoscout sim` world in its own process, on a free port."""
 
-    def __init__(self, suppliers, workdir, prerender=False):
+    def __init__(self, suppliers, workdir, prerender=False, log_requests=False):
         self.dir = os.path.join(workdir, f"world-{suppliers}")
         extra = ["--prerender-documents"] if prerender else []
+        if log_requests:
+            extra.append("--log-requests")
         self.proc = subprocess.Popen(
             [BIN, "sim", "--suppliers", str(suppliers), "--seed", str(SEED),
              "--out", self.dir, "--without", WITHOUT] + extra,
@@ -275,6 +277,157 @@ def documents_table(d):
         f"Cost of reading documents: {d['suppliers_per_s_cost'] * 100:.1f}% of suppliers per second "
         f"(goal: at most 30%), {d['peak_rss_added_mb']} MB of peak RSS.",
     ])
+
+
+OA_FORMAT = "openattestation-v2"
+
+
+def read_jsonl(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def tradetrust_rpc(cfg, workdir):
+    """One crawl of the world with the sim's request log on: the TradeTrust
+    certificates judged, the JSON-RPC requests the buyer's node received
+    (each call of a request named by the sim, batches counted call by
+    call), and what the same certificates would cost without the run's
+    cache (computed from eco/src/openattestation/chain.rs and each
+    document's proof length in the truth)."""
+    log(f"tradetrust: crawl of {cfg['suppliers']} suppliers with the request log on")
+    sim = Sim(cfg["suppliers"], workdir, log_requests=True)
+    db = os.path.join(workdir, "tradetrust.db")
+    shutil.rmtree(db, ignore_errors=True)
+    try:
+        with open(sim.trust, encoding="utf-8") as f:
+            m = re.search(r'^rpc_url\s*=\s*"https?://([^/:"]+)', f.read(), re.M)
+        if not m:
+            raise RuntimeError("trust.toml names no [[ethereum]] rpc_url")
+        node = m.group(1)
+        crawl = timed(ecoscout_crawl(sim.seeds, sim.trust, db))
+        export = os.path.join(workdir, "tradetrust.jsonl")
+        run([BIN, "export", "--db", db, "--format", "jsonl", "-o", export])
+    finally:
+        served = sim.stop()
+    records = read_jsonl(export)
+    truth = read_jsonl(os.path.join(sim.dir, "truth.jsonl"))
+    requests = read_jsonl(os.path.join(sim.dir, "requests.jsonl"))
+    shutil.rmtree(db, ignore_errors=True)
+
+    expected = {
+        c["number"]: c for t in truth for c in t["certificates"] if c["format"] == OA_FORMAT
+    }
+    judged = [
+        c for r in records for c in r.get("certificates", []) if c.get("format") == OA_FORMAT
+    ]
+    as_truth = sum(
+        1 for c in judged
+        if c.get("certificate_number") in expected
+        and c["verdict"] == expected[c["certificate_number"]]["verdict"]
+    )
+
+    to_node = [r for r in requests if r["host"] == node]
+    calls = {}
+    for r in to_node:
+        # A request the sim could not read as JSON names no call.
+        for name in r.get("rpc") or ["(not JSON-RPC)"]:
+            calls[name] = calls.get(name, 0) + 1
+    n_calls = sum(calls.values())
+
+    # Without the cache, from chain.rs: a document whose stores the trust
+    # list pins (trusted_issuer passes; one issuer in every sim document)
+    # is asked, in `anchored`, supportsInterface and isIssued(root), and in
+    # `not_revoked`, supportsInterface and isRevoked of the target hash
+    # and of every node the proof passes through, the root last
+    # (`merkle_path`), stopping at the first revoked one: k = proof length
+    # + 1, or 1 when the target hash itself is revoked. Each `ask` checks
+    # eth_chainId first. So per document:
+    #   each question once (a cache per document): 1 + 1 + 1 + k calls;
+    #   no cache at all (chain.rs with its cells removed): 2 * (3 + k).
+    per_doc = {"eth_chainId": 0, "eth_call supportsInterface(bytes4)": 0,
+               "eth_call isIssued(bytes32)": 0, "eth_call isRevoked(bytes32)": 0}
+    no_cache = dict(per_doc)
+    asked = 0
+    for c in judged:
+        if c["checks"].get("trusted_issuer") != "pass":
+            continue
+        t = expected.get(c.get("certificate_number"))
+        if t is None or t.get("proof_length") is None:
+            raise RuntimeError(f"no proof length in the truth for {c.get('certificate_number')}")
+        asked += 1
+        k = 1 if t.get("revoked_hash") == "target_hash" else t["proof_length"] + 1
+        for table, chain_ids, interface in ((per_doc, 1, 1), (no_cache, 3 + k, 2)):
+            table["eth_chainId"] += chain_ids
+            table["eth_call supportsInterface(bytes4)"] += interface
+            table["eth_call isIssued(bytes32)"] += 1
+            table["eth_call isRevoked(bytes32)"] += k
+    proofs, revoked = {}, {}
+    for c in judged:
+        t = expected.get(c.get("certificate_number"))
+        if t is not None and c["checks"].get("trusted_issuer") == "pass":
+            proofs[t["proof_length"]] = proofs.get(t["proof_length"], 0) + 1
+            if t.get("revoked_hash"):
+                revoked[t["revoked_hash"]] = revoked.get(t["revoked_hash"], 0) + 1
+
+    def per_cert(n, of=len(judged)):
+        return round(n / max(of, 1), 2)
+
+    return {
+        "suppliers": cfg["suppliers"],
+        "seed": SEED,
+        "command": shlex.join(ecoscout_crawl("DIR/seeds.csv", "DIR/trust.toml", "DB", binary="ecoscout")),
+        "sim": f"ecoscout sim --suppliers {cfg['suppliers']} --seed {SEED} --out DIR --without {WITHOUT} --log-requests",
+        "wall_s": crawl["wall_s"],
+        "requests_served": served,
+        "node_host": node,
+        "certificates_in_truth": len(expected),
+        "certificates_judged": len(judged),
+        "judged_as_truth_says": as_truth,
+        "judged_chain_asked": asked,
+        "proof_lengths": {str(k): v for k, v in sorted(proofs.items())},
+        "revoked_hashes": dict(sorted(revoked.items())),
+        "node_requests": len(to_node),
+        "node_batch_requests": sum(1 for r in to_node if len(r.get("rpc") or []) > 1),
+        "node_calls": n_calls,
+        "node_calls_by_method": dict(sorted(calls.items())),
+        "calls_per_certificate": per_cert(n_calls),
+        "calls_per_certificate_asked": per_cert(n_calls, asked),
+        "without_run_cache": {"calls": sum(per_doc.values()), "by_method": per_doc,
+                              "per_certificate": per_cert(sum(per_doc.values())),
+                              "per_certificate_asked": per_cert(sum(per_doc.values()), asked)},
+        "without_any_cache": {"calls": sum(no_cache.values()), "by_method": no_cache,
+                              "per_certificate": per_cert(sum(no_cache.values())),
+                              "per_certificate_asked": per_cert(sum(no_cache.values()), asked)},
+    }
+
+
+def tradetrust_table(d):
+    methods = list(d["without_run_cache"]["by_method"])
+    methods += [m for m in d["node_calls_by_method"] if m not in methods]
+    lines = [
+        f"JSON-RPC requests to the buyer's node, crawl of {d['suppliers']} suppliers (seed {d['seed']})",
+        "",
+        f"TradeTrust certificates: {d['certificates_in_truth']} in the truth, "
+        f"{d['certificates_judged']} judged ({d['judged_as_truth_says']} with the truth's verdict), "
+        f"{d['judged_chain_asked']} with a pinned store (the chain asked). "
+        f"Node: {d['node_requests']} HTTP requests, {d['node_batch_requests']} of them batches.",
+        "",
+        "| calls | this crawl (run cache) | each question once per certificate | no cache (chain.rs) |",
+        "|---|---:|---:|---:|",
+    ]
+    for m in methods:
+        lines.append(
+            f"| {m} | {d['node_calls_by_method'].get(m, 0)} | "
+            f"{d['without_run_cache']['by_method'].get(m, 0)} | {d['without_any_cache']['by_method'].get(m, 0)} |"
+        )
+    lines += [
+        f"| all | {d['node_calls']} | {d['without_run_cache']['calls']} | {d['without_any_cache']['calls']} |",
+        f"| per certificate judged | {d['calls_per_certificate']} | "
+        f"{d['without_run_cache']['per_certificate']} | {d['without_any_cache']['per_certificate']} |",
+        f"| per certificate with a pinned store | {d['calls_per_certificate_asked']} | "
+        f"{d['without_run_cache']['per_certificate_asked']} | {d['without_any_cache']['per_certificate_asked']} |",
+    ]
+    return "\n".join(lines)
 
 
 def median_of(runs, key):
@@ -533,10 +686,22 @@ def goals(r):
 def main():
     parser = argparse.ArgumentParser(description="ecoscout benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller worlds, one pair of runs")
-    parser.add_argument("--only", choices=["documents"],
-                        help="run one part: documents (read vs not read)")
+    parser.add_argument("--only", choices=["documents", "tradetrust"],
+                        help="run one part: documents (read vs not read), or tradetrust "
+                             "(JSON-RPC requests per TradeTrust certificate in a crawl)")
     args = parser.parse_args()
     cfg = QUICK if args.quick else FULL
+    if args.only == "tradetrust":
+        with tempfile.TemporaryDirectory(prefix="ecoscout-bench-") as workdir:
+            d = tradetrust_rpc(cfg, workdir)
+        out_dir = os.path.join(ROOT, "bench", "results")
+        os.makedirs(out_dir, exist_ok=True)
+        stem = datetime.date.today().isoformat() + "-tradetrust" + ("-quick" if args.quick else "")
+        with open(os.path.join(out_dir, stem + ".json"), "w") as f:
+            json.dump(d, f, indent=1)
+            f.write("\n")
+        print(tradetrust_table(d))
+        return
     if args.only == "documents":
         with tempfile.TemporaryDirectory(prefix="ecoscout-bench-") as workdir:
             d = documents_cost(cfg, workdir)

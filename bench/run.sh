@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks ecoscout against Scrapy and against this machine's limits, and
 # writes bench/results/<date>[-quick].json and .md (see BENCHMARKS.md).
-#   bench/run.sh [--quick] [--only documents]
+#   bench/run.sh [--quick] [--only documents|tradetrust]
 # Installs what it needs: wrk, GNU time and openssl from the system's
 # packages when missing, Scrapy in a virtual environment (bench/scrapy/.venv).
 set -euo pipefail
@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 
 for arg in "$@"; do
     case "$arg" in
-        --quick | --only | documents) ;;
-        *) echo "usage: bench/run.sh [--quick] [--only documents]" >&2; exit 2 ;;
+        --quick | --only | documents | tradetrust) ;;
+        *) echo "usage: bench/run.sh [--quick] [--only documents|tradetrust]" >&2; exit 2 ;;
     esac
 done
 

@@ -50,6 +50,11 @@ pub struct RequestRecord {
     /// When its response was handed to the connection (for a streamed or
     /// delayed body, when the body ended or the client went away).
     pub end: DateTime<Utc>,
+    /// For a request to the JSON-RPC node, its calls (every call of a
+    /// batch), named by [`crate::tradetrust::rpc_call_names`]; empty (and
+    /// left out of `requests.jsonl`) for every other request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rpc: Vec<String>,
 }
 
 /// Where request records go.
@@ -153,6 +158,11 @@ async fn handle(
         Err(_) => Bytes::new(),
     };
     let reply = route(&world, &host, &method, &path, query.as_deref(), &body);
+    let rpc = if host == crate::tradetrust::NODE_HOST {
+        crate::tradetrust::rpc_call_names(&body)
+    } else {
+        Vec::new()
+    };
     let record = RequestRecord {
         host,
         method,
@@ -163,6 +173,7 @@ async fn handle(
         user_agent,
         start,
         end: start,
+        rpc,
     };
     Ok(into_response(reply, record, log).await)
 }

@@ -304,6 +304,39 @@ impl TradeTrust {
             .find(|d| d.position == position)
     }
 
+    /// Whether `store` has revoked `hash` on the sim's chain.
+    pub fn is_revoked(&self, store: Address, hash: &Hash) -> bool {
+        self.chain
+            .get(&store)
+            .is_some_and(|state| state.revoked.contains(hash))
+    }
+
+    /// What the truth says of the chain side of the document at
+    /// `position` of supplier `index`: its Merkle proof's length, and
+    /// which of its hashes its store revoked (`target_hash` or
+    /// `merkle_root`), if any.
+    pub fn chain_facts(
+        &self,
+        index: usize,
+        position: usize,
+    ) -> Option<(usize, Option<&'static str>)> {
+        let batch = self.batch(index)?;
+        let doc = self.document(index, position)?;
+        let proof_length = doc
+            .document
+            .pointer("/signature/proof")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        let revoked = if self.is_revoked(batch.store, &doc.target_hash) {
+            Some("target_hash")
+        } else if self.is_revoked(batch.store, &batch.root) {
+            Some("merkle_root")
+        } else {
+            None
+        };
+        Some((proof_length, revoked))
+    }
+
     /// Serves the document (or envelope) of `cert` of supplier `index`.
     pub fn reply(&self, index: usize, cert: &SimCertificate) -> Reply {
         match self.document(index, cert.position) {
@@ -469,6 +502,55 @@ impl TradeTrust {
             }
             _ => Err(()),
         }
+    }
+}
+
+/// The functions of a document store a verifier may call, by signature.
+const STORE_FUNCTIONS: [&str; 5] = [
+    "supportsInterface(bytes4)",
+    "isIssued(bytes32)",
+    "isRevoked(bytes32)",
+    "isIssued(bytes32,bytes32,bytes32[])",
+    "isRevoked(bytes32,bytes32,bytes32[])",
+];
+
+/// The JSON-RPC calls of a request to the node, one name per call (every
+/// call of a batch): the method, and for `eth_call` the function its
+/// calldata selects (`eth_call isIssued(bytes32)`, or the selector in hex
+/// when it is not a store function). Empty when the body is not JSON; a
+/// call without a method is named `?`. For the request log: how many
+/// questions a node was asked, of what kind.
+pub fn rpc_call_names(body: &[u8]) -> Vec<String> {
+    let name = |call: &Value| -> String {
+        let Some(method) = call.get("method").and_then(Value::as_str) else {
+            return "?".to_owned();
+        };
+        if method != "eth_call" {
+            return method.to_owned();
+        }
+        let data = call
+            .get("params")
+            .and_then(|p| p.get(0))
+            .and_then(|p| p.get("data").or_else(|| p.get("input")))
+            .and_then(Value::as_str)
+            .and_then(|d| d.strip_prefix("0x"))
+            .and_then(|d| d.get(..8))
+            .and_then(|head| hex::decode(head).ok());
+        let function = data.map(|head| {
+            STORE_FUNCTIONS
+                .iter()
+                .find(|f| selector(f)[..] == head[..])
+                .map_or_else(|| format!("0x{}", hex::encode(&head)), |f| (*f).to_owned())
+        });
+        match function {
+            Some(function) => format!("eth_call {function}"),
+            None => "eth_call".to_owned(),
+        }
+    };
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Array(calls)) => calls.iter().map(name).collect(),
+        Ok(call) => vec![name(&call)],
+        Err(_) => Vec::new(),
     }
 }
 

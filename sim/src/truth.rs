@@ -23,6 +23,14 @@ pub struct TruthCertificate {
     pub verdict: &'static str,
     /// The checks that must fail.
     pub failing_checks: Vec<&'static str>,
+    /// For a TradeTrust certificate, the length of its Merkle proof (the
+    /// intermediate hashes a classic store is asked `isRevoked` about).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof_length: Option<usize>,
+    /// For a revoked TradeTrust certificate, the hash its store revoked:
+    /// `target_hash` or `merkle_root`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_hash: Option<&'static str>,
 }
 
 /// One certificate document (scan or PDF) on a Certifications page.
@@ -117,12 +125,19 @@ impl World {
                 .filter_map(|(position, url)| {
                     let cert = s.certificates.iter().find(|c| c.position == *position)?;
                     let (verdict, failing) = cert.kind.expected();
+                    let chain = if cert.kind.is_tradetrust() {
+                        self.tradetrust().chain_facts(s.index, cert.position)
+                    } else {
+                        None
+                    };
                     Some(TruthCertificate {
                         number: cert.number.clone(),
                         url,
                         format: cert.kind.format(),
                         verdict,
                         failing_checks: failing.to_vec(),
+                        proof_length: chain.map(|(length, _)| length),
+                        revoked_hash: chain.and_then(|(_, revoked)| revoked),
                     })
                 })
                 .collect()

@@ -179,6 +179,92 @@ fn the_node_answers_as_a_classic_document_store() {
 }
 
 #[test]
+fn the_request_log_names_each_json_rpc_call() {
+    let store = world().tradetrust().store.checksummed();
+    let body = |v: Value| serde_json::to_vec(&v).unwrap();
+    let call = |c: &StoreCall| {
+        json!({"jsonrpc": "2.0", "id": 1, "method": "eth_call",
+               "params": [{"to": store, "data": c.calldata_hex()}, "latest"]})
+    };
+    assert_eq!(
+        tradetrust::rpc_call_names(&body(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []})
+        )),
+        ["eth_chainId"]
+    );
+    assert_eq!(
+        tradetrust::rpc_call_names(&body(call(&StoreCall::IsRevoked([7; 32])))),
+        ["eth_call isRevoked(bytes32)"]
+    );
+    // Every call of a batch, in order; calldata of no store function by
+    // its selector; `input` read as `data` is.
+    assert_eq!(
+        tradetrust::rpc_call_names(&body(json!([
+            call(&StoreCall::IsBatchable),
+            call(&StoreCall::IsIssued([1; 32])),
+            {"method": "eth_call", "params": [{"to": store, "input": "0xdeadbeef00"}]},
+            {"method": "eth_call", "params": [{"to": store, "data": "0x12"}]},
+            {"method": "net_version"},
+            {"id": 5}
+        ]))),
+        [
+            "eth_call supportsInterface(bytes4)",
+            "eth_call isIssued(bytes32)",
+            "eth_call 0xdeadbeef",
+            "eth_call",
+            "net_version",
+            "?"
+        ]
+    );
+    assert!(tradetrust::rpc_call_names(b"{not json").is_empty());
+}
+
+#[test]
+fn the_truth_gives_each_documents_proof_length_and_revoked_hash() {
+    let tt = world().tradetrust();
+    let mut revoked_seen = std::collections::BTreeSet::new();
+    for (s, case) in tradetrust_suppliers() {
+        let batch = tt.batch(s.index).unwrap();
+        let at = batch.store.checksummed();
+        let truth = world().truth(s.index);
+        for cert in &truth.certificates {
+            let c = s
+                .certificates
+                .iter()
+                .find(|c| c.number == cert.number)
+                .unwrap();
+            let wrapped = WrappedDocument::from_value(&document(&s, c.position)).unwrap();
+            assert_eq!(
+                cert.proof_length,
+                Some(wrapped.proof.len()),
+                "{}",
+                cert.number
+            );
+            let (hash, other) = match cert.revoked_hash {
+                Some("target_hash") => (wrapped.target_hash, wrapped.merkle_root),
+                Some("merkle_root") => (wrapped.merkle_root, wrapped.target_hash),
+                None => {
+                    assert_ne!(case, TtCase::Revoked, "{}", cert.number);
+                    continue;
+                }
+                Some(other) => panic!("revoked_hash {other:?}"),
+            };
+            assert_eq!(case, TtCase::Revoked, "{}", cert.number);
+            assert!(ask(&at, &StoreCall::IsRevoked(hash)), "{}", cert.number);
+            assert!(!ask(&at, &StoreCall::IsRevoked(other)), "{}", cert.number);
+            revoked_seen.insert(cert.revoked_hash);
+        }
+    }
+    assert!(!revoked_seen.is_empty());
+    // Credentials of the other authorities say nothing of a chain.
+    let vc = (0..world().len())
+        .flat_map(|i| world().truth(i).certificates)
+        .find(|c| c.format == "vc-eddsa-jcs-2022")
+        .unwrap();
+    assert_eq!((vc.proof_length, vc.revoked_hash), (None, None));
+}
+
+#[test]
 fn bad_calls_get_json_rpc_errors() {
     let store = world().tradetrust().store.checksummed();
     let raw = |body: &[u8]| {
@@ -381,4 +467,96 @@ async fn the_verifier_reaches_every_tradetrust_certificates_truth() {
     assert_eq!(checked.len(), Profile::TRADETRUST.len(), "{checked:?}");
     // One batch, one isIssued: far fewer node requests than questions.
     assert!(verifier.chain_requests() > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_served_request_log_holds_the_node_calls() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let world = sim::SimWorld::start(sim::SimOptions {
+        suppliers: 20,
+        seed: 4,
+        log_requests: true,
+        ..sim::SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let body = serde_json::to_vec(&json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"},
+        {"jsonrpc": "2.0", "id": 2, "method": "eth_call",
+         "params": [{"to": world.world().tradetrust().store.checksummed(),
+                     "data": StoreCall::IsIssued([3; 32]).calldata_hex()}, "latest"]}
+    ]))
+    .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(world.addr()).await.unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: {NODE_HOST}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"));
+    let log = world.requests();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].host, NODE_HOST);
+    assert_eq!(log[0].rpc, ["eth_chainId", "eth_call isIssued(bytes32)"]);
+    // Other requests carry none, and requests.jsonl leaves the field out.
+    let line = serde_json::to_value(&sim::RequestRecord {
+        host: "www.example.test".into(),
+        rpc: Vec::new(),
+        ..log[0].clone()
+    })
+    .unwrap();
+    assert!(line.get("rpc").is_none());
+}
+
+/// What bench/bench.py `--only tradetrust` computes for a crawl without
+/// the run's cache: a verifier that has seen nothing else asks the node,
+/// for a document whose store the trust list pins, eth_chainId,
+/// supportsInterface, isIssued and k isRevoked (k: the proof's length + 1,
+/// or 1 when the target hash itself is revoked); for one it does not pin,
+/// nothing.
+#[tokio::test]
+async fn a_fresh_verifier_asks_the_node_as_the_bench_computes() {
+    let w = world();
+    let trust = Arc::new(TrustList::from_file(&w.trust_list(), "trust.toml").unwrap());
+    let fetcher = InProcess(w);
+    let mut asked = 0;
+    for (s, case) in tradetrust_suppliers() {
+        for cert in &w.truth(s.index).certificates {
+            let url = Url::parse(&cert.url).unwrap();
+            let value: Value = match parse_link(&url) {
+                Some(link) => {
+                    let link = link.unwrap();
+                    let envelope = fetcher.get(&link.uri, "*/*").await.unwrap();
+                    let envelope: Value = serde_json::from_slice(&envelope.body).unwrap();
+                    serde_json::from_slice(&decrypt(&envelope, &link.key.unwrap()).unwrap())
+                        .unwrap()
+                }
+                None => {
+                    serde_json::from_slice(&fetcher.get(&url, "*/*").await.unwrap().body).unwrap()
+                }
+            };
+            let verifier = Verifier::new(trust.clone(), InProcess(w));
+            verifier.verify_value_as(&value, None).await.unwrap();
+            let k = match cert.revoked_hash {
+                Some("target_hash") => 1,
+                _ => cert.proof_length.unwrap() as u64 + 1,
+            };
+            let expected = if case == TtCase::UntrustedStore {
+                0
+            } else {
+                asked += 1;
+                3 + k
+            };
+            assert_eq!(
+                verifier.chain_requests(),
+                expected,
+                "{} ({case:?})",
+                cert.number
+            );
+        }
+    }
+    assert!(asked > 0);
 }
