@@ -9,8 +9,9 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
 use crawler::{FetchPolicy, HttpFetcher, ResolveRule};
-use eco::json::MAX_DOCUMENT_BYTES;
+use eco::json::{MAX_DOCUMENT_BYTES, parse_strict};
 use eco::openattestation::identity::IdentityOutcome;
+use eco::openattestation::link;
 use eco::{CertificateReport, Fetcher, TrustList, Verdict, Verifier};
 use url::Url;
 
@@ -38,6 +39,10 @@ pub struct VerifyArgs {
     /// The supplier's domain the exporter must match.
     #[arg(long, value_name = "DOMAIN")]
     exporter: Option<String>,
+    /// The supplier's name, for documents that name the exporter but not
+    /// its website (TradeTrust certificates of origin).
+    #[arg(long, value_name = "NAME", requires = "exporter")]
+    exporter_name: Option<String>,
     /// Make no request: the network checks are reported as unknown.
     #[arg(long)]
     offline: bool,
@@ -93,6 +98,10 @@ fn run_inner(args: &VerifyArgs) -> Result<CertificateReport> {
         let url = Url::parse(&args.input)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"));
+        let exporter = args.exporter.as_deref().map(|domain| eco::Exporter {
+            domain,
+            name: args.exporter_name.as_deref(),
+        });
         if args.offline {
             if url.is_some() {
                 bail!(
@@ -100,11 +109,9 @@ fn run_inner(args: &VerifyArgs) -> Result<CertificateReport> {
                     args.input
                 );
             }
-            let bytes = read_local(&args.input)?;
+            let document = parse_strict(&read_local(&args.input)?)?;
             let verifier = Verifier::offline(trust);
-            return Ok(verifier
-                .verify_bytes(&bytes, args.exporter.as_deref())
-                .await?);
+            return Ok(verifier.verify_value_as(&document, exporter).await?);
         }
         let fetcher = HttpFetcher::new(FetchPolicy {
             timeout: Duration::from_secs_f64(args.timeout),
@@ -114,26 +121,35 @@ fn run_inner(args: &VerifyArgs) -> Result<CertificateReport> {
             dns_server: args.dns,
             ..FetchPolicy::default()
         })?;
-        let bytes = match &url {
-            Some(url) => {
-                let response = fetcher
-                    .get(url, "application/vc, application/json")
-                    .await
-                    .with_context(|| format!("cannot download {url}"))?;
-                if response.status != 200 {
-                    bail!("{url} answered HTTP {}", response.status);
+        let document = match &url {
+            Some(url) => match link::parse_link(url) {
+                Some(link) => {
+                    let link = link.with_context(|| format!("{url}"))?;
+                    let fetched = parse_strict(&download(&fetcher, &link.uri).await?)?;
+                    link::open(fetched, link.key.as_deref())
+                        .with_context(|| format!("the document at {}", link.uri))?
                 }
-                response.body
-            }
-            None => read_local(&args.input)?,
+                None => parse_strict(&download(&fetcher, url).await?)?,
+            },
+            None => parse_strict(&read_local(&args.input)?)?,
         };
         let verifier = Verifier::new(trust, fetcher);
-        let mut report = verifier
-            .verify_bytes(&bytes, args.exporter.as_deref())
-            .await?;
+        let mut report = verifier.verify_value_as(&document, exporter).await?;
         report.url = url.map(|u| u.to_string());
         Ok(report)
     })
+}
+
+/// Downloads a document (the fetcher caps its size and time).
+async fn download(fetcher: &HttpFetcher, url: &Url) -> Result<Vec<u8>> {
+    let response = fetcher
+        .get(url, "application/vc, application/json, */*;q=0.5")
+        .await
+        .with_context(|| format!("cannot download {url}"))?;
+    if response.status != 200 {
+        bail!("{url} answered HTTP {}", response.status);
+    }
+    Ok(response.body)
 }
 
 /// Reads a file or standard input, at most one byte past the document cap

@@ -327,20 +327,49 @@ fn verifies_urls_against_the_simulated_web() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    // TradeTrust documents name the exporter, not its website: the
+    // supplier's name comes from the seeds.
+    let mut seeds = csv::Reader::from_path(dir.path().join("seeds.csv")).unwrap();
+    let names: Vec<(String, String)> = seeds
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let host = url::Url::parse(&r[1])
+                .unwrap()
+                .host_str()
+                .unwrap()
+                .to_owned();
+            (host, r[0].to_owned())
+        })
+        .collect();
+    let name_of = |domain: &str| {
+        names
+            .iter()
+            .find(|(host, _)| host == domain || host.ends_with(&format!(".{domain}")))
+            .map(|(_, name)| name.clone())
+            .unwrap()
+    };
     let mut seen = std::collections::BTreeSet::new();
+    let mut formats = std::collections::BTreeSet::new();
+    let mut links = 0;
     for line in &truth {
         let Some(cert) = line["certificates"].as_array().and_then(|c| c.first()) else {
             continue;
         };
         let verdict = cert["verdict"].as_str().unwrap();
         seen.insert(verdict.to_owned());
+        formats.insert(cert["format"].as_str().unwrap().to_owned());
+        links += usize::from(cert["url"].as_str().unwrap().contains("?q="));
+        let domain = line["domain"].as_str().unwrap();
         let out = ecoscout(&[
             "verify",
             cert["url"].as_str().unwrap(),
             "--trust",
             trust.to_str().unwrap(),
             "--exporter",
-            line["domain"].as_str().unwrap(),
+            domain,
+            "--exporter-name",
+            &name_of(domain),
             "--resolve",
             "*.test=127.0.0.1",
             "--format",
@@ -361,11 +390,15 @@ fn verifies_urls_against_the_simulated_web() {
         for check in cert["failing_checks"].as_array().unwrap() {
             assert_eq!(report["checks"][check.as_str().unwrap()], "fail");
         }
+        assert_eq!(report["format"], cert["format"]);
     }
     assert!(
         seen.contains("verified") && seen.contains("failed"),
         "{seen:?}"
     );
+    // Both formats were met, TradeTrust links included.
+    assert_eq!(formats.len(), 2, "{formats:?}");
+    assert!(links > 0, "no TradeTrust link was verified");
     drop(world);
 }
 

@@ -661,21 +661,7 @@ impl Run<'_> {
             }
         };
         let fetched = self.fetch_json(&link.uri, "TradeTrust document").await?;
-        if !eco::openattestation::link::is_encrypted(&fetched) {
-            return Some((link.uri, fetched));
-        }
-        let Some(key) = &link.key else {
-            self.error(format!(
-                "TradeTrust document {}: encrypted, and the link gives no key; not judged",
-                link.uri
-            ));
-            return None;
-        };
-        let plain = eco::openattestation::link::decrypt(&fetched, key).and_then(|bytes| {
-            eco::json::parse_strict(&bytes)
-                .map_err(|e| LinkError::Envelope(format!("the decrypted document: {e}")))
-        });
-        match plain {
+        match eco::openattestation::link::open(fetched, link.key.as_deref()) {
             Ok(document) => Some((link.uri, document)),
             Err(e) => {
                 self.error(format!("TradeTrust document {}: {e}", link.uri));

@@ -41,6 +41,9 @@ pub enum LinkError {
     /// The envelope is not `OPEN-ATTESTATION-TYPE-1` as expected.
     #[error("not an encrypted TradeTrust document: {0}")]
     Envelope(String),
+    /// The document is encrypted and no key came with it.
+    #[error("the document is encrypted, and the link gives no key")]
+    NoKey,
     /// Decryption failed: a wrong key or a changed ciphertext or tag.
     #[error("the document does not decrypt with the link's key (wrong key, or altered)")]
     Decryption,
@@ -129,6 +132,19 @@ fn envelope(value: &Value) -> Option<&Value> {
         .filter(|d| d.is_object())
         .unwrap_or(value);
     (inner.get("type").and_then(Value::as_str) == Some(ENCRYPTED_TYPE)).then_some(inner)
+}
+
+/// The document a link's `uri` served: itself, or, when it is an
+/// envelope, what it decrypts to under the link's `key`, read as strict
+/// JSON.
+pub fn open(fetched: Value, key: Option<&str>) -> Result<Value, LinkError> {
+    if !is_encrypted(&fetched) {
+        return Ok(fetched);
+    }
+    let key = key.ok_or(LinkError::NoKey)?;
+    let plain = decrypt(&fetched, key)?;
+    crate::json::parse_strict(&plain)
+        .map_err(|e| LinkError::Envelope(format!("the decrypted document: {e}")))
 }
 
 /// Decrypts an envelope with `key` (64 hex digits): the document's JSON
@@ -315,6 +331,24 @@ mod tests {
         assert_eq!(decrypt(&sealed, &"ab".repeat(32)), Ok(document.to_vec()));
         assert!(matches!(
             encrypt(document, "not hex", [0; 12]),
+            Err(LinkError::Envelope(_))
+        ));
+    }
+
+    #[test]
+    fn open_gives_the_document_behind_a_link() {
+        let document = json!({"version": "x", "data": {"a": 1}});
+        // A plain document is itself.
+        assert_eq!(open(document.clone(), None), Ok(document.clone()));
+        let envelope = encrypt(document.to_string().as_bytes(), KEY, [3; 12]).unwrap();
+        assert_eq!(open(envelope.clone(), Some(KEY)), Ok(document));
+        assert_eq!(open(envelope.clone(), None), Err(LinkError::NoKey));
+        let other = format!("{}2", &KEY[..63]);
+        assert_eq!(open(envelope, Some(&other)), Err(LinkError::Decryption));
+        // What decrypts must still be strict JSON.
+        let not_json = encrypt(b"{\"a\":1,\"a\":2}", KEY, [3; 12]).unwrap();
+        assert!(matches!(
+            open(not_json, Some(KEY)),
             Err(LinkError::Envelope(_))
         ));
     }
