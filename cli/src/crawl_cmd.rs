@@ -115,7 +115,7 @@ pub struct NetArgs {
     /// The DNS server (IP:PORT) asked for issuers' identity records
     /// (TradeTrust DNS-TXT); by default the system's.
     #[arg(long, value_name = "IP:PORT")]
-    pub dns: Option<std::net::SocketAddr>,
+    pub dns_server: Option<std::net::SocketAddr>,
 }
 
 impl NetArgs {
@@ -130,7 +130,7 @@ impl NetArgs {
             max_body_bytes: self.max_body,
             resolve: self.resolve.clone(),
             allow_private: self.allow_private,
-            dns_server: self.dns,
+            dns_server: self.dns_server,
         })?;
         let agent = self
             .user_agent

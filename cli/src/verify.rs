@@ -56,7 +56,7 @@ pub struct VerifyArgs {
     /// The DNS server (IP:PORT) asked for issuers' identity records
     /// (TradeTrust DNS-TXT); by default the system's.
     #[arg(long, value_name = "IP:PORT")]
-    dns: Option<std::net::SocketAddr>,
+    dns_server: Option<std::net::SocketAddr>,
     /// Time a request may take, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 15.0)]
     timeout: f64,
@@ -118,7 +118,7 @@ fn run_inner(args: &VerifyArgs) -> Result<CertificateReport> {
             max_body_bytes: eco::fetch::MAX_VERIFICATION_BODY_BYTES,
             resolve: args.resolve.clone(),
             allow_private: args.allow_private,
-            dns_server: args.dns,
+            dns_server: args.dns_server,
             ..FetchPolicy::default()
         })?;
         let document = match &url {

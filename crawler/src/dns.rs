@@ -1,5 +1,5 @@
 //! TXT lookups for issuers' identity proofs, with hickory's resolver: the
-//! system's name servers, or one server the buyer names (`--dns`).
+//! system's name servers, or one server the buyer names (`--dns-server`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
