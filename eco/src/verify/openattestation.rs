@@ -59,42 +59,19 @@ impl<F: Fetcher> Verifier<F> {
             CheckName::ExporterMatches,
             oa_exporter_matches(&document.data, exporter),
         );
-        let stored = found
-            .as_ref()
-            .is_ok_and(|list| list.iter().any(|i| i.document_store.is_some()));
         let identity = async {
             match &found {
                 Ok(list) => self.oa_identity(list, &document).await,
                 Err(_) => Vec::new(),
             }
         };
-        let status = async {
-            if !self.online {
-                let offline = || CheckResult::unknown("offline: the chain was not asked");
-                (offline(), offline())
-            } else if stored {
-                tokio::join!(
-                    self.chain.anchored(&self.fetcher, &self.trust, &document),
-                    self.chain
-                        .not_revoked(&self.fetcher, &self.trust, &document),
-                )
-            } else {
-                let revocation = match &found {
-                    Ok(list) => self.did_revocation(list, &document).await,
-                    Err(e) => CheckResult::fail(e.clone()),
-                };
-                (
-                    CheckResult::skip("DID-signed: the root is signed, not recorded on a chain"),
-                    revocation,
-                )
-            }
-        };
+        let status = self.oa_status(&found, &document);
         let (identity, (anchored, not_revoked)) = tokio::join!(identity, status);
         checks.set(CheckName::Anchored, anchored);
         checks.set(CheckName::NotRevoked, not_revoked);
         let single_window = match authority {
             Some(authority) if authority.single_window_url.is_none() => CheckResult::skip(format!(
-                "the trust list gives no single window for {:?}; its document store is its register",
+                "the trust list gives no single window for {:?}: its store on chain (or its signature) is the record",
                 authority.id
             )),
             Some(authority) => {
@@ -173,6 +150,37 @@ impl<F: Fetcher> Verifier<F> {
             first.get_or_insert(authority);
         }
         (CheckResult::pass(), first)
+    }
+
+    /// `anchored` and `not_revoked`: asked of the buyer's node for a
+    /// document in a store; for a DID-signed one, not anchored by design
+    /// and revoked as its issuer's revocation says.
+    async fn oa_status(
+        &self,
+        found: &Result<Vec<Issuer>, String>,
+        document: &WrappedDocument,
+    ) -> (CheckResult, CheckResult) {
+        if !self.online {
+            let offline = || CheckResult::unknown("offline: the chain was not asked");
+            return (offline(), offline());
+        }
+        let stored = found
+            .as_ref()
+            .is_ok_and(|list| list.iter().any(|i| i.document_store.is_some()));
+        if stored {
+            return tokio::join!(
+                self.chain.anchored(&self.fetcher, &self.trust, document),
+                self.chain.not_revoked(&self.fetcher, &self.trust, document),
+            );
+        }
+        let revocation = match found {
+            Ok(list) => self.did_revocation(list, document).await,
+            Err(e) => CheckResult::fail(e.clone()),
+        };
+        (
+            CheckResult::skip("DID-signed: the root is signed, not recorded on a chain"),
+            revocation,
+        )
     }
 
     /// What the issuers' DNS identity proofs say (while the chain is asked):
