@@ -112,10 +112,16 @@ pub struct NetArgs {
     /// Allow requests to loopback and private addresses.
     #[arg(long)]
     pub allow_private: bool,
-    /// The DNS server (IP:PORT) asked for issuers' identity records
-    /// (TradeTrust DNS-TXT); by default the system's.
+    /// The DNS server (IP:PORT) every name is resolved through, issuers'
+    /// identity records (TradeTrust DNS-TXT) included; by default the
+    /// system's.
     #[arg(long, value_name = "IP:PORT")]
     pub dns_server: Option<std::net::SocketAddr>,
+    /// A host name, or `*.suffix`, whose DNS answers may be private
+    /// addresses (a test world on loopback); IP literals and other names
+    /// stay guarded. Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub private_names: Vec<crawler::HostPattern>,
 }
 
 impl NetArgs {
@@ -131,6 +137,7 @@ impl NetArgs {
             resolve: self.resolve.clone(),
             allow_private: self.allow_private,
             dns_server: self.dns_server,
+            private_names: self.private_names.clone(),
         })?;
         let agent = self
             .user_agent

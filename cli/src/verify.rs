@@ -53,10 +53,15 @@ pub struct VerifyArgs {
     /// Allow requests to loopback and private addresses.
     #[arg(long)]
     allow_private: bool,
-    /// The DNS server (IP:PORT) asked for issuers' identity records
-    /// (TradeTrust DNS-TXT); by default the system's.
+    /// The DNS server (IP:PORT) every name is resolved through, issuers'
+    /// identity records (TradeTrust DNS-TXT) included; by default the
+    /// system's.
     #[arg(long, value_name = "IP:PORT")]
     dns_server: Option<std::net::SocketAddr>,
+    /// A host name, or `*.suffix`, whose DNS answers may be private
+    /// addresses; IP literals and other names stay guarded. Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    private_names: Vec<crawler::HostPattern>,
     /// Time a request may take, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 15.0)]
     timeout: f64,
@@ -119,6 +124,7 @@ fn run_inner(args: &VerifyArgs) -> Result<CertificateReport> {
             resolve: args.resolve.clone(),
             allow_private: args.allow_private,
             dns_server: args.dns_server,
+            private_names: args.private_names.clone(),
             ..FetchPolicy::default()
         })?;
         let document = match &url {

@@ -13,7 +13,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::Url;
 
 use crate::address::is_public;
-use crate::dns::TxtResolver;
+use crate::dns::NameResolver;
 
 /// Default time a whole request (connect, redirects, body) may take.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -35,27 +35,63 @@ pub fn default_user_agent() -> String {
     )
 }
 
+/// A host name, or every name under a `*.suffix`: what `--resolve` and
+/// `--private-names` apply to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPattern(String);
+
+impl HostPattern {
+    /// Whether the pattern covers `host`.
+    pub fn matches(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        match self.0.strip_prefix("*.") {
+            Some(suffix) => {
+                host.len() > suffix.len()
+                    && host.ends_with(suffix)
+                    && host[..host.len() - suffix.len()].ends_with('.')
+            }
+            None => host == self.0,
+        }
+    }
+}
+
+impl FromStr for HostPattern {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<HostPattern, String> {
+        let pattern = s.trim().to_ascii_lowercase();
+        let name = pattern.strip_prefix("*.").unwrap_or(&pattern);
+        if name.is_empty()
+            || name.contains('*')
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            return Err(format!("{pattern:?} is not a host name or '*.suffix'"));
+        }
+        Ok(HostPattern(pattern))
+    }
+}
+
+impl fmt::Display for HostPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A `--resolve PATTERN=IP` rule: the host name, or every name under a
 /// `*.suffix`, goes to `ip` (the port comes from the URL). The user chose
 /// these addresses, so the address guard does not apply to them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolveRule {
-    pattern: String,
+    pattern: HostPattern,
     ip: IpAddr,
 }
 
 impl ResolveRule {
     /// Whether the rule applies to `host`.
     pub fn matches(&self, host: &str) -> bool {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        match self.pattern.strip_prefix("*.") {
-            Some(suffix) => {
-                host.len() > suffix.len()
-                    && host.ends_with(suffix)
-                    && host[..host.len() - suffix.len()].ends_with('.')
-            }
-            None => host == self.pattern,
-        }
+        self.pattern.matches(host)
     }
 
     /// The address the rule gives.
@@ -71,18 +107,7 @@ impl FromStr for ResolveRule {
         let (pattern, ip) = s
             .split_once('=')
             .ok_or_else(|| format!("{s:?}: expected PATTERN=IP, such as '*.test=127.0.0.1'"))?;
-        let pattern = pattern.trim().to_ascii_lowercase();
-        let name = pattern.strip_prefix("*.").unwrap_or(&pattern);
-        if name.is_empty()
-            || name.contains('*')
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        {
-            return Err(format!(
-                "{s:?}: {pattern:?} is not a host name or '*.suffix'"
-            ));
-        }
+        let pattern = pattern.parse().map_err(|e| format!("{s:?}: {e}"))?;
         let ip = ip
             .trim()
             .trim_start_matches('[')
@@ -112,9 +137,13 @@ pub struct FetchPolicy {
     pub resolve: Vec<ResolveRule>,
     /// Switches the address guard off entirely.
     pub allow_private: bool,
-    /// The DNS server for TXT lookups (issuers' identity proofs); the
-    /// system's name servers when `None`.
+    /// The DNS server every name is resolved through (and TXT records of
+    /// issuers' identity proofs looked up at); the system's name servers
+    /// when `None`.
     pub dns_server: Option<std::net::SocketAddr>,
+    /// Names whose DNS answers may be private addresses (test worlds on
+    /// loopback); every other name, and every IP literal, stays guarded.
+    pub private_names: Vec<HostPattern>,
 }
 
 impl Default for FetchPolicy {
@@ -126,6 +155,7 @@ impl Default for FetchPolicy {
             resolve: Vec::new(),
             allow_private: false,
             dns_server: None,
+            private_names: Vec::new(),
         }
     }
 }
@@ -147,11 +177,14 @@ impl fmt::Display for BlockedAddress {
 
 impl std::error::Error for BlockedAddress {}
 
-/// Resolves names with the `--resolve` rules first, then the system
-/// resolver, dropping addresses the guard refuses.
+/// Resolves names with the `--resolve` rules first, then the shared
+/// resolver ([`NameResolver`]), dropping addresses the guard refuses
+/// (unless the name is one of `private_names`).
 struct GuardedResolver {
     rules: Vec<ResolveRule>,
+    private_names: Vec<HostPattern>,
     allow_private: bool,
+    names: Arc<NameResolver>,
 }
 
 impl Resolve for GuardedResolver {
@@ -161,21 +194,24 @@ impl Resolve for GuardedResolver {
             let addr = SocketAddr::new(rule.ip, 0);
             return Box::pin(async move { Ok(Box::new(std::iter::once(addr)) as Addrs) });
         }
-        let allow_private = self.allow_private;
+        let allow_private =
+            self.allow_private || self.private_names.iter().any(|p| p.matches(&host));
+        let names = self.names.clone();
         Box::pin(async move {
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let found = names.addresses(&host).await.map_err(|e| {
+                Box::new(ResolveFailed(e)) as Box<dyn std::error::Error + Send + Sync>
+            })?;
             let allowed: Vec<SocketAddr> = found
                 .iter()
-                .copied()
-                .filter(|a| allow_private || is_public(a.ip()))
+                .filter(|ip| allow_private || is_public(**ip))
+                .map(|ip| SocketAddr::new(*ip, 0))
                 .collect();
             if allowed.is_empty() && !found.is_empty() {
                 return Err(Box::new(BlockedAddress(format!(
                     "{host} resolves only to non-public addresses ({})",
                     found
                         .iter()
-                        .map(|a| a.ip().to_string())
+                        .map(|a| a.to_string())
                         .collect::<Vec<_>>()
                         .join(", ")
                 )))
@@ -185,6 +221,18 @@ impl Resolve for GuardedResolver {
         })
     }
 }
+
+/// A name that could not be resolved.
+#[derive(Debug)]
+struct ResolveFailed(String);
+
+impl fmt::Display for ResolveFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ResolveFailed {}
 
 /// The HTTP fetcher every request of a screening goes through.
 #[derive(Clone)]
@@ -196,16 +244,19 @@ pub struct HttpFetcher {
     trusted: reqwest::Client,
     tls: Arc<rustls::ClientConfig>,
     policy: Arc<FetchPolicy>,
-    dns: Arc<TxtResolver>,
+    /// The resolver every client of this fetcher shares (one cache).
+    dns: Arc<NameResolver>,
 }
 
 /// The reqwest client for `policy`: no automatic redirects, no proxy, the
-/// guarded resolver, and idle connections kept only briefly.
+/// guarded resolver over the shared `names`, and idle connections kept
+/// only briefly.
 fn client(
     policy: &FetchPolicy,
     tls: &rustls::ClientConfig,
+    names: &Arc<NameResolver>,
 ) -> Result<reqwest::Client, FetcherSetupError> {
-    client_with_guard(policy, tls, policy.allow_private)
+    client_with_guard(policy, tls, names, policy.allow_private)
 }
 
 /// The reqwest client for endpoints of the buyer's trust list: the same,
@@ -213,13 +264,15 @@ fn client(
 fn trusted_client(
     policy: &FetchPolicy,
     tls: &rustls::ClientConfig,
+    names: &Arc<NameResolver>,
 ) -> Result<reqwest::Client, FetcherSetupError> {
-    client_with_guard(policy, tls, true)
+    client_with_guard(policy, tls, names, true)
 }
 
 fn client_with_guard(
     policy: &FetchPolicy,
     tls: &rustls::ClientConfig,
+    names: &Arc<NameResolver>,
     allow_private: bool,
 ) -> Result<reqwest::Client, FetcherSetupError> {
     reqwest::Client::builder()
@@ -233,7 +286,9 @@ fn client_with_guard(
         .timeout(policy.timeout)
         .dns_resolver(Arc::new(GuardedResolver {
             rules: policy.resolve.clone(),
+            private_names: policy.private_names.clone(),
             allow_private,
+            names: names.clone(),
         }))
         .build()
         .map_err(|e| FetcherSetupError(e.to_string()))
@@ -253,11 +308,12 @@ impl HttpFetcher {
         .with_no_client_auth();
         tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         let tls = Arc::new(tls);
+        let dns = Arc::new(NameResolver::new(policy.dns_server));
         Ok(HttpFetcher {
-            client: client(&policy, &tls)?,
-            trusted: trusted_client(&policy, &tls)?,
+            client: client(&policy, &tls, &dns)?,
+            trusted: trusted_client(&policy, &tls, &dns)?,
             tls,
-            dns: Arc::new(TxtResolver::new(policy.dns_server)),
+            dns,
             policy: Arc::new(policy),
         })
     }
@@ -267,7 +323,7 @@ impl HttpFetcher {
     /// when the site is done instead of idling in a shared pool.
     pub fn with_own_pool(&self) -> Result<HttpFetcher, FetcherSetupError> {
         Ok(HttpFetcher {
-            client: client(&self.policy, &self.tls)?,
+            client: client(&self.policy, &self.tls, &self.dns)?,
             trusted: self.trusted.clone(),
             tls: self.tls.clone(),
             policy: self.policy.clone(),

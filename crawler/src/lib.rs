@@ -39,4 +39,4 @@ pub mod sitemap;
 pub mod urlnorm;
 pub mod vocab;
 
-pub use fetch::{FetchPolicy, HttpFetcher, ResolveRule};
+pub use fetch::{FetchPolicy, HostPattern, HttpFetcher, ResolveRule};

@@ -1,9 +1,11 @@
-//! TXT lookups through hickory's resolver against a real DNS server on
-//! loopback (Debian's dnsmasq, which `.ci/run` installs and this test
-//! starts): records are read whole, a name without records or without
+//! Name resolution through hickory's resolver against a real DNS server on
+//! loopback (Debian's dnsmasq, which `.ci/run` installs and these tests
+//! start). TXT records are read whole, a name without records or without
 //! existence answers empty, and a server that never answers ends in an
 //! error within the DNS time limit (which verification records as
-//! "not checked").
+//! "not checked"). Requests resolve their hosts through the same server:
+//! a private answer is refused unless the name is one of
+//! `--private-names`, and IP literals stay guarded.
 
 #![allow(clippy::unwrap_used)]
 
@@ -11,7 +13,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crawler::dns::{DNS_TIMEOUT, TxtResolver};
+use crawler::dns::{DNS_TIMEOUT, NameResolver};
 
 const STORE: &str = "0xe78A0F7E598Cc8b0Bb87894B0F60dD2a88d6a8Ab";
 
@@ -38,7 +40,7 @@ fn free_port() -> u16 {
 }
 
 /// Starts dnsmasq on loopback, authoritative for `test` and answering only
-/// from `records` (name, text).
+/// from `records` (name, text), and every `*.test` name with 127.0.0.1.
 fn dnsmasq(records: &[(&str, &str)]) -> Dnsmasq {
     let port = free_port();
     let mut command = Command::new("dnsmasq");
@@ -51,6 +53,7 @@ fn dnsmasq(records: &[(&str, &str)]) -> Dnsmasq {
         "--bind-interfaces",
         "--listen-address=127.0.0.1",
         "--local=/test/",
+        "--address=/test/127.0.0.1",
         "--pid-file=",
         &format!("--port={port}"),
     ]);
@@ -82,7 +85,7 @@ async fn txt_records_come_from_the_named_server() {
         ("chamber.test", &record),
         ("long.test", &long),
     ]);
-    let resolver = TxtResolver::new(Some(server.address));
+    let resolver = NameResolver::new(Some(server.address));
     // Wait for the server to listen (bounded).
     let started = Instant::now();
     let records = loop {
@@ -115,7 +118,7 @@ async fn txt_records_come_from_the_named_server() {
 async fn a_silent_server_is_an_error_within_the_time_limit() {
     // A port where nothing listens: no answer ever comes.
     let silent = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let resolver = TxtResolver::new(Some(silent));
+    let resolver = NameResolver::new(Some(silent));
     let started = Instant::now();
     let result = resolver.txt_records("chamber.test").await;
     assert!(result.is_err(), "{result:?}");
@@ -183,4 +186,61 @@ async fn verification_reports_what_the_issuers_domain_says() {
         .await
         .unwrap();
     assert_eq!(report.identity[0].outcome, IdentityOutcome::NotConfirmed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Debian's dnsmasq; .ci/run installs it and runs this"]
+async fn hosts_resolve_through_the_named_server_and_stay_guarded() {
+    use eco::Fetcher as _;
+
+    let server = dnsmasq(&[]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf).await;
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                .await;
+        }
+    });
+    let fetcher = |private: &[&str]| {
+        crawler::HttpFetcher::new(crawler::FetchPolicy {
+            dns_server: Some(server.address),
+            private_names: private.iter().map(|p| p.parse().unwrap()).collect(),
+            timeout: Duration::from_secs(10),
+            ..crawler::FetchPolicy::default()
+        })
+        .unwrap()
+    };
+    let url = |host: &str| url::Url::parse(&format!("http://{host}:{port}/")).unwrap();
+    // Named as a private name: its loopback answer is allowed.
+    let allowed = fetcher(&["*.acme.test", "acme.test"]);
+    let started = Instant::now();
+    let body = loop {
+        match allowed.get(&url("acme.test"), "text/html").await {
+            Ok(r) => break r.body,
+            Err(e) if started.elapsed() > Duration::from_secs(20) => {
+                panic!("no answer through dnsmasq: {e}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    assert_eq!(body, b"ok");
+    let www = allowed.get(&url("www.acme.test"), "text/html").await;
+    assert_eq!(www.unwrap().body, b"ok");
+    // Another name that resolves to loopback is refused.
+    let other = allowed.get(&url("other.test"), "text/html").await;
+    let error = other.expect_err("not a private name").to_string();
+    assert!(error.contains("non-public"), "{error}");
+    let guarded = fetcher(&[]).get(&url("acme.test"), "text/html").await;
+    let error = guarded
+        .expect_err("a private answer must be refused")
+        .to_string();
+    assert!(error.contains("non-public"), "{error}");
+    // An IP literal stays guarded whatever the private names.
+    let literal = allowed.get(&url("127.0.0.1"), "text/html").await;
+    assert!(literal.is_err(), "{literal:?}");
 }
