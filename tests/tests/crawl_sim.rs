@@ -31,6 +31,17 @@ struct Crawled {
 }
 
 async fn crawl_world(suppliers: usize, seed: u64, hostile: bool) -> Crawled {
+    let http = common::loopback_fetcher(Duration::from_secs(3));
+    crawl_world_with(suppliers, seed, hostile, http).await
+}
+
+/// Crawls a new world with `http` (which must reach `*.test` on loopback).
+async fn crawl_world_with(
+    suppliers: usize,
+    seed: u64,
+    hostile: bool,
+    http: crawler::HttpFetcher,
+) -> Crawled {
     let dir = tempfile::tempdir().unwrap();
     let world = SimWorld::start(SimOptions {
         suppliers,
@@ -47,7 +58,6 @@ async fn crawl_world(suppliers: usize, seed: u64, hostile: bool) -> Crawled {
     let trust = Arc::new(TrustList::load(&dir.path().join("trust.toml")).unwrap());
     let seeds = read_seeds(&dir.path().join("seeds.csv")).unwrap();
     assert!(seeds.problems.is_empty());
-    let http = common::loopback_fetcher(Duration::from_secs(3));
     let fetcher = PoliteFetcher::new(
         http,
         Politeness {
@@ -392,9 +402,38 @@ async fn a_crawl_of_220_suppliers_matches_the_truth() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Debian's dnsmasq; .ci/run installs it and runs this"]
+async fn a_crawl_resolving_names_through_dns_matches_the_truth() {
+    // The world's names come from a real DNS server on loopback, not from
+    // --resolve: only `*.test` answers may be private; the SSRF probes'
+    // loopback literals and `localhost` stay refused.
+    let dns = common::dns::dnsmasq(&[]);
+    dns.ready().await;
+    let http = crawler::HttpFetcher::new(crawler::FetchPolicy {
+        timeout: Duration::from_secs(3),
+        dns_server: Some(dns.address),
+        private_names: vec!["*.test".parse().unwrap()],
+        ..crawler::FetchPolicy::default()
+    })
+    .unwrap();
+    let crawled = crawl_world_with(220, 21, false, http).await;
+    assert_eq!(crawled.observations.len(), 220);
+    let failures: Vec<String> = crawled
+        .truth
+        .iter()
+        .filter_map(|(domain, truth)| {
+            let diff = differences(truth, &crawled.observations[domain]);
+            (!diff.is_empty()).then(|| format!("{domain} ({}): {diff:?}", truth["profile"]))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    check_requests(&crawled.world.requests(), &crawled.truth);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_world_finishes_in_bounded_time_with_errors_recorded() {
     let crawled = crawl_world(90, 5, true).await;
-    assert_eq!(crawled.observations.len(), 90);
+    assert_eq!(crawled.observations.len(), 220);
     assert!(
         crawled.elapsed < Duration::from_secs(120),
         "took {:?}",

@@ -2,6 +2,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod dns;
 pub mod realsites;
 
 use std::collections::BTreeMap;

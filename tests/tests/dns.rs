@@ -9,69 +9,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::net::{SocketAddr, UdpSocket};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use common::dns::{dnsmasq, free_port};
 use crawler::dns::{DNS_TIMEOUT, NameResolver};
 
 const STORE: &str = "0xe78A0F7E598Cc8b0Bb87894B0F60dD2a88d6a8Ab";
-
-/// dnsmasq, killed when dropped.
-struct Dnsmasq {
-    child: Child,
-    address: SocketAddr,
-}
-
-impl Drop for Dnsmasq {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A UDP port free on loopback right now.
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts dnsmasq on loopback, authoritative for `test` and answering only
-/// from `records` (name, text), and every `*.test` name with 127.0.0.1.
-fn dnsmasq(records: &[(&str, &str)]) -> Dnsmasq {
-    let port = free_port();
-    let mut command = Command::new("dnsmasq");
-    command.args([
-        "--keep-in-foreground",
-        "--conf-file=/dev/null",
-        "--no-resolv",
-        "--no-hosts",
-        "--no-poll",
-        "--bind-interfaces",
-        "--listen-address=127.0.0.1",
-        "--local=/test/",
-        "--address=/test/127.0.0.1",
-        "--pid-file=",
-        &format!("--port={port}"),
-    ]);
-    for (name, text) in records {
-        command.arg(format!("--txt-record={name},{text}"));
-    }
-    let child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start dnsmasq ({e}): install Debian's dnsmasq, as .ci/run does")
-        });
-    Dnsmasq {
-        child,
-        address: SocketAddr::from(([127, 0, 0, 1], port)),
-    }
-}
 
 #[tokio::test]
 #[ignore = "needs Debian's dnsmasq; .ci/run installs it and runs this"]
