@@ -18,6 +18,7 @@
 
 pub mod documents;
 pub mod lang;
+pub mod latency;
 pub mod names;
 pub mod pdf;
 pub mod profile;
@@ -34,6 +35,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use latency::{Latency, LatencyError};
 pub use profile::{CertKind, HostileKind, Profile, TtCase};
 pub use server::{RequestLog, RequestRecord};
 pub use truth::{Truth, TruthCertificate, TruthDocument};
