@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
-use sim::{Profile, SimOptions, SimWorld};
+use sim::{Latency, Profile, SimOptions, SimWorld};
 
 /// Most suppliers a world may have.
 const MAX_SUPPLIERS: usize = 100_000;
@@ -44,6 +44,12 @@ pub struct SimArgs {
     /// only sends bytes).
     #[arg(long)]
     prerender_documents: bool,
+    /// Delay every answer by a draw from DIST, the same for the same host
+    /// and path in the same world: `none`, `fixed:DUR`,
+    /// `uniform:min=DUR,max=DUR` or `lognormal:median=DUR,p99=DUR`, with
+    /// durations such as `200ms` or `1.5s` (30 s at most).
+    #[arg(long, value_name = "DIST", default_value = "none")]
+    latency: Latency,
 }
 
 fn parse_profile(name: &str) -> Result<Profile, String> {
@@ -76,6 +82,7 @@ fn run_inner(args: SimArgs) -> Result<()> {
             log_requests: args.log_requests,
             generation: args.generation,
             without: args.without.clone(),
+            latency: args.latency,
             ..SimOptions::default()
         })
         .await?;
@@ -97,6 +104,9 @@ fn run_inner(args: SimArgs) -> Result<()> {
             world.world().len(),
             args.seed
         );
+        if !args.latency.is_none() {
+            println!("latency: {}", args.latency);
+        }
         println!("files: {}", args.out.display());
         println!(
             "  seeds.csv  trust.toml  truth.jsonl{}",

@@ -18,6 +18,7 @@
 
 pub mod documents;
 pub mod lang;
+pub mod latency;
 pub mod names;
 pub mod pdf;
 pub mod profile;
@@ -34,6 +35,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use latency::{Latency, LatencyError};
 pub use profile::{CertKind, HostileKind, Profile, TtCase};
 pub use server::{RequestLog, RequestRecord};
 pub use truth::{Truth, TruthCertificate, TruthDocument};
@@ -80,6 +82,9 @@ pub struct SimOptions {
     pub generation: u32,
     /// Profiles left out (see [`WorldConfig::without`]).
     pub without: Vec<Profile>,
+    /// How long every answer waits before it is sent, drawn per host and
+    /// path from the world's seed (default [`Latency::None`]: at once).
+    pub latency: Latency,
 }
 
 impl Default for SimOptions {
@@ -94,6 +99,7 @@ impl Default for SimOptions {
             slow_answer: std::time::Duration::from_secs(3),
             generation: 0,
             without: Vec::new(),
+            latency: Latency::None,
         }
     }
 }
@@ -104,6 +110,7 @@ pub struct SimWorld {
     addr: SocketAddr,
     log: Arc<RequestLog>,
     out_dir: Option<PathBuf>,
+    latency: Latency,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -146,12 +153,18 @@ impl SimWorld {
             }
         }
         let log = Arc::new(RequestLog::new(options.log_requests, file));
-        let task = tokio::spawn(server::serve(listener, world.clone(), log.clone()));
+        let task = tokio::spawn(server::serve(
+            listener,
+            world.clone(),
+            log.clone(),
+            options.latency,
+        ));
         Ok(SimWorld {
             world,
             addr,
             log,
             out_dir: options.out_dir,
+            latency: options.latency,
             task,
         })
     }
@@ -175,6 +188,12 @@ impl SimWorld {
     /// requests are logged).
     pub fn served(&self) -> u64 {
         self.log.served()
+    }
+
+    /// How long the answer to `path` (path and query) on `host` waits
+    /// before it is sent: the delay the server draws for it.
+    pub fn latency_of(&self, host: &str, path: &str) -> std::time::Duration {
+        self.latency.delay(self.world.config().seed, host, path)
     }
 
     /// Every request received so far (empty unless `log_requests`).

@@ -19,6 +19,7 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
+use crate::latency::Latency;
 use crate::profile::HostileKind;
 use crate::site::{Reply, SiteRequest, respond};
 use crate::world::{SINGLE_WINDOW_HOST, World};
@@ -105,8 +106,15 @@ impl RequestLog {
     }
 }
 
-/// Serves `world` on `listener` until the task is dropped.
-pub async fn serve(listener: TcpListener, world: Arc<World>, log: Arc<RequestLog>) {
+/// Serves `world` on `listener` until the task is dropped, each answer
+/// waiting the delay `latency` draws for its host and path (see
+/// [`Latency::delay`]) before it is sent.
+pub async fn serve(
+    listener: TcpListener,
+    world: Arc<World>,
+    log: Arc<RequestLog>,
+    latency: Latency,
+) {
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(conn) => conn,
@@ -119,7 +127,7 @@ pub async fn serve(listener: TcpListener, world: Arc<World>, log: Arc<RequestLog
         let world = world.clone();
         let log = log.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| handle(req, world.clone(), log.clone()));
+            let service = service_fn(move |req| handle(req, world.clone(), log.clone(), latency));
             // Clients that go away mid-response end the connection; that is normal.
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -132,8 +140,10 @@ async fn handle(
     req: Request<Incoming>,
     world: Arc<World>,
     log: Arc<RequestLog>,
+    latency: Latency,
 ) -> Result<Response<Body>, Infallible> {
     let start = Utc::now();
+    let arrived = tokio::time::Instant::now();
     let host = req
         .headers()
         .get(hyper::header::HOST)
@@ -157,19 +167,27 @@ async fn handle(
         Ok(b) => b.to_bytes(),
         Err(_) => Bytes::new(),
     };
+    let target = match &query {
+        Some(q) => format!("{path}?{q}"),
+        None => path.clone(),
+    };
     let reply = route(&world, &host, &method, &path, query.as_deref(), &body);
     let rpc = if host == crate::tradetrust::NODE_HOST {
         crate::tradetrust::rpc_call_names(&body)
     } else {
         Vec::new()
     };
+    // The answer is sent no sooner than its delay after the request came
+    // (the time the sim takes to make it counts towards the delay); the
+    // record's `end` is taken after the wait.
+    let delay = latency.delay(world.config().seed, &host, &target);
+    if !delay.is_zero() {
+        tokio::time::sleep_until(arrived + delay).await;
+    }
     let record = RequestRecord {
         host,
         method,
-        path: match &query {
-            Some(q) => format!("{path}?{q}"),
-            None => path.clone(),
-        },
+        path: target,
         user_agent,
         start,
         end: start,
