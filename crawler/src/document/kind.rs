@@ -57,7 +57,9 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     file.kind
         .into_iter()
         .map(|row| Rule {
-            pattern: RegexBuilder::new(&ascii_boundaries(&row.patterns.join("|")))
+            pattern: RegexBuilder::new(&ascii_boundaries(&spaced_scripts(
+                &row.patterns.join("|"),
+            )))
                 .case_insensitive(true)
                 .build()
                 .expect("the built-in kinds table's patterns are valid"),
@@ -77,6 +79,34 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
 /// a tenth of a crawl's CPU).
 fn ascii_boundaries(pattern: &str) -> String {
     pattern.replace(r"\b", r"(?-u:\b)")
+}
+
+/// `pattern` with a space wherever [`normalise`] puts one in text: between
+/// an ASCII letter or digit and a letter of any other kind, so that a
+/// pattern with diacritics (`xuất xứ`, `menşe`) meets normalised text as
+/// written (`xu ấ t x ứ`). An escaped character (`\b`, `\s`) is regex
+/// syntax, not a letter, and gets no space.
+fn spaced_scripts(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut previous_ascii: Option<bool> = None;
+    let mut escaped = false;
+    for c in pattern.chars() {
+        if escaped {
+            escaped = false;
+            previous_ascii = None;
+            out.push(c);
+            continue;
+        }
+        escaped = c == '\\';
+        let ascii = c.is_ascii_alphanumeric();
+        let letter = c.is_alphanumeric();
+        if letter && previous_ascii.is_some_and(|p| p != ascii) {
+            out.push(' ');
+        }
+        previous_ascii = letter.then_some(ascii);
+        out.push(c);
+    }
+    out
 }
 
 /// Every kind of the table, in its order.
@@ -176,6 +206,21 @@ mod tests {
     }
 
     #[test]
+    fn words_with_diacritics_are_matched_as_written() {
+        for label in [
+            "Giấy chứng nhận xuất xứ OCO-00000480",
+            "GIẤY CHỨNG NHẬN XUẤT XỨ mẫu E",
+            "Menşe şahadetnamesi",
+            "Świadectwo pochodzenia towaru",
+        ] {
+            assert_eq!(id(&[label]), "certificate_of_origin", "{label}");
+        }
+        // Escapes stay regex syntax.
+        assert_eq!(spaced_scripts(r"\bé\s?x"), r"\bé\s?x");
+        assert_eq!(spaced_scripts("xuất"), "xu ấ t");
+    }
+
+    #[test]
     fn ascii_boundaries_fall_where_unicode_ones_do_after_normalising() {
         let file: KindsFile = toml::from_str(KINDS).expect("valid");
         let texts = [
@@ -192,7 +237,7 @@ mod tests {
             "Form D، شهادة المنشأ",
         ];
         for row in &file.kind {
-            let joined = row.patterns.join("|");
+            let joined = spaced_scripts(&row.patterns.join("|"));
             let build = |p: &str| {
                 RegexBuilder::new(p)
                     .case_insensitive(true)
