@@ -61,8 +61,24 @@ pub struct PgStore {
     pool: Pool,
 }
 
-fn db_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Database(e.to_string())
+/// An error with its causes: the driver's own message is often only "db
+/// error", the server's words being in its source.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn db_err(e: impl std::error::Error) -> StoreError {
+    StoreError::Database(chain(&e))
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -191,7 +207,7 @@ async fn migrate(pool: &Pool, shown: &str) -> Result<(), StoreError> {
     let mut client = pool
         .get()
         .await
-        .map_err(|e| StoreError::Database(format!("{shown}: {e}")))?;
+        .map_err(|e| StoreError::Database(format!("{shown}: {}", chain(&e))))?;
     let tx = client.transaction().await.map_err(db_err)?;
     tx.batch_execute(&format!(
         "SELECT pg_advisory_xact_lock({MIGRATION_LOCK});
@@ -219,7 +235,7 @@ async fn migrate(pool: &Pool, shown: &str) -> Result<(), StoreError> {
     for (version, sql) in (1i32..).zip(MIGRATIONS).skip(found as usize) {
         tx.batch_execute(sql)
             .await
-            .map_err(|e| StoreError::Database(format!("migration {version}: {e}")))?;
+            .map_err(|e| StoreError::Database(format!("migration {version}: {}", chain(&e))))?;
         tx.execute(
             "INSERT INTO ecoscout_migrations (version) VALUES ($1)",
             &[&version],

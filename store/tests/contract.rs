@@ -776,6 +776,19 @@ fn an_unreachable_server_is_an_error_without_the_password() {
     assert!(matches!(err, StoreError::Database(_)), "{err:?}");
     assert!(!message.contains("sekrit"), "{message}");
     assert!(message.contains("127.0.0.1:1"), "{message}");
+    assert!(message.contains("refused"), "the cause is shown: {message}");
+}
+
+/// A database that does not exist says so, in the server's words.
+#[test]
+#[ignore = "needs PostgreSQL: run scripts/test"]
+fn pg_a_missing_database_is_named_in_the_error() {
+    let url = with_database(&pg_server(), "ecoscout_no_such_database");
+    let message = store::open(&url).err().unwrap().to_string();
+    assert!(
+        message.contains("ecoscout_no_such_database") && message.contains("does not exist"),
+        "{message}"
+    );
 }
 
 /// Any other scheme is refused before anything is opened.
