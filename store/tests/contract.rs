@@ -169,6 +169,7 @@ contract!(
     for_each_pages_through_many_suppliers_and_its_callback_may_write,
     data_survives_reopening,
     size_on_disk_is_reported,
+    works_and_drops_inside_an_async_runtime,
 );
 
 fn new_run(suppliers: u64) -> Run {
@@ -709,6 +710,24 @@ fn size_on_disk_is_reported(f: &mut Fixture) {
         .unwrap();
     store.flush().unwrap();
     assert!(store.size_on_disk().unwrap() > 0);
+}
+
+/// The crawl loop and the API's handlers call the store from async code,
+/// on a runtime of one thread as well as many, and may drop it there.
+fn works_and_drops_inside_an_async_runtime(f: &mut Fixture) {
+    let store = f.store.take().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let run = store.begin_run(new_run(1)).unwrap().id;
+        let a = rec("a.example", Tier::A, 90).at(run);
+        store.record(&a).unwrap();
+        assert_eq!(collect(&*store, &Filter::default()), vec![a]);
+        store.finish_run(run, RunStatus::Complete).unwrap();
+        drop(store);
+    });
 }
 
 /// A schema newer than this build's is refused, with the same advice as
