@@ -21,7 +21,6 @@ use crawler::seeds::{Seed, SeedReader};
 use crawler::{FetchPolicy, HttpFetcher, ResolveRule};
 use eco::TrustList;
 use sha2::Digest as _;
-use store::Store as _;
 
 /// Arguments of `ecoscout crawl`.
 #[derive(Debug, Args)]
@@ -54,20 +53,27 @@ pub struct CrawlArgs {
 /// Where the database is.
 #[derive(Debug, Args, Clone)]
 pub struct DbArgs {
-    /// The database folder.
+    /// The database: a sled folder, or a PostgreSQL URL
+    /// (`postgres://user@host/db` or `postgresql://...`).
     #[arg(
         long,
-        value_name = "PATH",
+        value_name = "PATH|URL",
         env = "ECOSCOUT_DB",
+        hide_env_values = true,
         default_value = "ecoscout.db"
     )]
-    pub db: PathBuf,
+    pub db: String,
 }
 
 impl DbArgs {
-    /// Opens the store.
-    pub fn open(&self) -> Result<store::SledStore> {
-        Ok(store::SledStore::open(&self.db)?)
+    /// Opens the store `--db` names.
+    pub fn open(&self) -> Result<Box<dyn store::Store + Send + Sync>> {
+        Ok(store::open(&self.db)?)
+    }
+
+    /// `--db` as it may be shown: a URL's password hidden.
+    pub fn shown(&self) -> String {
+        store::redact(&self.db)
     }
 }
 
@@ -285,7 +291,7 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
     // here to count them and report bad rows (a bad header stops us before
     // the database is touched), then one at a time by the crawl.
     let rows = SeedReader::new(seeds_bytes.as_slice(), &file)?;
-    let db = Arc::new(args.db.open()?);
+    let db: Arc<dyn store::Store + Send + Sync> = Arc::from(args.db.open()?);
     let previous = if args.resume {
         let Some(previous) = db
             .runs()?
@@ -295,7 +301,7 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
         else {
             bail!(
                 "--resume: there is no interrupted run in {}",
-                args.db.db.display()
+                args.db.shown()
             );
         };
         if previous.seeds_digest != digest {

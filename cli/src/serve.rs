@@ -1,7 +1,8 @@
 //! `ecoscout serve`: a read-only JSON API over the store, for sourcing
-//! platforms. sled allows one process per database, so the API either runs
-//! on its own (`ecoscout serve`, when no crawl is writing) or inside the
-//! crawling process (`ecoscout crawl --serve ADDR`), sharing its store.
+//! platforms. sled allows one process per database, so on sled the API
+//! either runs on its own (`ecoscout serve`, when no crawl is writing) or
+//! inside the crawling process (`ecoscout crawl --serve ADDR`), sharing its
+//! store; on PostgreSQL it may also run beside a crawl.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,7 +18,7 @@ use axum::{Json, Router};
 use clap::Args;
 use scoring::Tier;
 use serde_json::{Value, json};
-use store::{Filter, RunSelect, SledStore, Store as _};
+use store::{Filter, RunSelect, Store};
 
 use crate::crawl_cmd::DbArgs;
 
@@ -39,7 +40,7 @@ pub struct ServeArgs {
 /// `ecoscout serve`.
 pub fn run(args: ServeArgs) -> ExitCode {
     let result = (|| -> Result<()> {
-        let store = Arc::new(args.db.open()?);
+        let store: Arc<dyn Store + Send + Sync> = Arc::from(args.db.open()?);
         let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
         runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind(args.addr)
@@ -47,7 +48,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 .with_context(|| format!("cannot listen on {}", args.addr))?;
             eprintln!(
                 "serving {} on http://{} (GET /openapi.json describes the API; Ctrl-C stops)",
-                args.db.db.display(),
+                args.db.shown(),
                 listener.local_addr()?
             );
             axum::serve(listener, router(store))
@@ -68,7 +69,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
 }
 
 /// The API's routes over `store`.
-pub fn router(store: Arc<SledStore>) -> Router {
+pub fn router(store: Arc<dyn Store + Send + Sync>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/openapi.json", get(|| async { Json(openapi()) }))
@@ -112,13 +113,13 @@ fn only(params: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiErr
     }
 }
 
-async fn runs(State(store): State<Arc<SledStore>>) -> Result<Json<Value>, ApiError> {
+async fn runs(State(store): State<Arc<dyn Store + Send + Sync>>) -> Result<Json<Value>, ApiError> {
     let runs = store.runs().map_err(internal)?;
     Ok(Json(json!({"runs": runs})))
 }
 
 async fn supplier(
-    State(store): State<Arc<SledStore>>,
+    State(store): State<Arc<dyn Store + Send + Sync>>,
     Path(domain): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     match store
@@ -134,7 +135,7 @@ async fn supplier(
 }
 
 async fn suppliers(
-    State(store): State<Arc<SledStore>>,
+    State(store): State<Arc<dyn Store + Send + Sync>>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     only(
@@ -229,7 +230,7 @@ async fn suppliers(
 }
 
 async fn adoption(
-    State(store): State<Arc<SledStore>>,
+    State(store): State<Arc<dyn Store + Send + Sync>>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     only(&params, &["by", "runs"])?;

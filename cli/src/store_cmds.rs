@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
 use scoring::Tier;
-use store::{Filter, RunSelect, Store as _};
+use store::{Filter, RunSelect};
 
 use crate::crawl_cmd::DbArgs;
 
@@ -93,8 +93,8 @@ fn export_inner(args: ExportArgs) -> Result<()> {
     }
     let write = |out: &mut dyn std::io::Write| -> Result<u64> {
         Ok(match args.format {
-            ExportFormat::Csv => store::export::write_csv(&db, &filter, out, args.excel)?,
-            ExportFormat::Jsonl => store::export::write_jsonl(&db, &filter, out)?,
+            ExportFormat::Csv => store::export::write_csv(&*db, &filter, out, args.excel)?,
+            ExportFormat::Jsonl => store::export::write_jsonl(&*db, &filter, out)?,
         })
     };
     let rows = match &args.output {
@@ -421,7 +421,7 @@ fn report_inner(args: ReportArgs) -> Result<()> {
         ReportRuns::Latest => Runs::Latest,
         ReportRuns::All => Runs::All,
     };
-    let rows = adoption(&db, group, runs)?;
+    let rows = adoption(&*db, group, runs)?;
     let text = match args.format {
         ReportFormat::Html => store::html::report(
             &rows,

@@ -2,12 +2,11 @@
 //! of a crawled database under new domain names.
 //!
 //! `cargo run --release -p store --example fill -- FROM_DB TO_DB COUNT`
+//! (either database a sled folder or a `postgres://` URL).
 
 #![allow(clippy::print_stdout)]
 
-use std::path::PathBuf;
-
-use store::{Filter, Record, Run, RunStatus, SledStore, Store};
+use store::{Filter, Record, Run, RunStatus};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -15,7 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: fill FROM_DB TO_DB COUNT".into());
     };
     let count: u64 = count.parse()?;
-    let source = SledStore::open(&PathBuf::from(from))?;
+    let source = store::open(from)?;
     let mut templates: Vec<Record> = Vec::new();
     source.for_each(&Filter::default(), &mut |r| {
         templates.push(r);
@@ -25,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("the source database has no records".into());
     }
     drop(source);
-    let target = SledStore::open(&PathBuf::from(to))?;
+    let target = store::open(to)?;
     let run = target.begin_run(Run {
         id: 0,
         started_at: chrono::Utc::now(),
