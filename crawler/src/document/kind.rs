@@ -57,9 +57,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     file.kind
         .into_iter()
         .map(|row| Rule {
-            pattern: RegexBuilder::new(&ascii_boundaries(&spaced_scripts(
-                &row.patterns.join("|"),
-            )))
+            pattern: RegexBuilder::new(&ascii_boundaries(&spaced_scripts(&row.patterns.join("|"))))
                 .case_insensitive(true)
                 .build()
                 .expect("the built-in kinds table's patterns are valid"),
