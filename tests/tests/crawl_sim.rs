@@ -433,7 +433,7 @@ async fn a_crawl_resolving_names_through_dns_matches_the_truth() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_world_finishes_in_bounded_time_with_errors_recorded() {
     let crawled = crawl_world(90, 5, true).await;
-    assert_eq!(crawled.observations.len(), 220);
+    assert_eq!(crawled.observations.len(), 90);
     assert!(
         crawled.elapsed < Duration::from_secs(120),
         "took {:?}",
