@@ -11,19 +11,17 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Request, response, serve};
+use common::{Request, qr_png, response, serve};
 use crawler::observation::QrTarget;
 use crawler::polite::{PoliteFetcher, Politeness};
 use crawler::screen::{ScreenConfig, Screener};
 use crawler::seeds::Seed;
 use crawler::{FetchPolicy, HttpFetcher};
 use eco::TrustList;
-use image::{GrayImage, Luma};
 use tokio::net::TcpListener;
 use url::Url;
 
@@ -50,28 +48,6 @@ const CERT_PAGE: &str = r#"<html><head><title>Certificates - Acme</title></head>
 <li><img src="/files/iso9001.jpg" alt="ISO 9001 certificate"></li>
 <li><figure><img data-src="/files/co-2026.png" src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><figcaption>Certificate of Origin Form RCEP</figcaption></figure></li>
 </ul></body></html>"#;
-
-/// A PNG of a QR code carrying `payload`, four pixels a module.
-fn qr_png(payload: &str) -> Vec<u8> {
-    let code = qrcode::QrCode::new(payload.as_bytes()).unwrap();
-    let modules = code.width();
-    let colors = code.to_colors();
-    let side = u32::try_from((modules + 8) * 4).unwrap();
-    let image = GrayImage::from_fn(side, side, |x, y| {
-        let (mx, my) = ((x / 4) as usize, (y / 4) as usize);
-        let dark = mx >= 4
-            && my >= 4
-            && mx - 4 < modules
-            && my - 4 < modules
-            && colors[(my - 4) * modules + (mx - 4)] == qrcode::Color::Dark;
-        Luma([if dark { 0 } else { 255 }])
-    });
-    let mut png = Vec::new();
-    image
-        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
-        .unwrap();
-    png
-}
 
 /// A PNG header claiming `side` × `side` pixels, with an empty data chunk.
 fn pixel_bomb(side: u32) -> Vec<u8> {

@@ -11,7 +11,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +18,7 @@ use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{Request, response, serve};
+use common::{Request, qr_png, response, serve};
 use crawler::observation::QrTarget;
 use crawler::polite::{PoliteFetcher, Politeness};
 use crawler::screen::{ScreenConfig, Screener};
@@ -29,7 +28,6 @@ use eco::openattestation::digest::{Hash, merkle_root, target_hash};
 use eco::openattestation::store::selector;
 use eco::openattestation::{MERKLE_PROOF, SCHEMA_V2};
 use eco::{CheckName, Outcome, TrustList, Verdict};
-use image::{GrayImage, Luma};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use url::Url;
@@ -137,28 +135,6 @@ fn link(uri: &str, key: &str, key_after_hash: bool) -> String {
         url.set_fragment(Some(&fragment));
     }
     url.to_string()
-}
-
-/// A PNG of a QR code carrying `payload`, four pixels a module.
-fn qr_png(payload: &str) -> Vec<u8> {
-    let code = qrcode::QrCode::new(payload.as_bytes()).unwrap();
-    let modules = code.width();
-    let colors = code.to_colors();
-    let side = u32::try_from((modules + 8) * 4).unwrap();
-    let image = GrayImage::from_fn(side, side, |x, y| {
-        let (mx, my) = ((x / 4) as usize, (y / 4) as usize);
-        let dark = mx >= 4
-            && my >= 4
-            && mx - 4 < modules
-            && my - 4 < modules
-            && colors[(my - 4) * modules + (mx - 4)] == qrcode::Color::Dark;
-        Luma([if dark { 0 } else { 255 }])
-    });
-    let mut png = Vec::new();
-    image
-        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
-        .unwrap();
-    png
 }
 
 /// The site and the node: what each path answers.

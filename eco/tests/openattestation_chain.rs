@@ -239,6 +239,20 @@ fn chain_with(stores: Vec<(&str, Store)>, chain_id: u64) -> MemoryChain {
     }
 }
 
+/// A node whose classic store at [`CLASSIC`] has issued `root`.
+fn classic_store_issuing(root: Hash, chain_id: u64) -> MemoryChain {
+    chain_with(
+        vec![(
+            CLASSIC,
+            Store {
+                issued: HashSet::from([root]),
+                ..Store::default()
+            },
+        )],
+        chain_id,
+    )
+}
+
 fn trust() -> TrustList {
     TrustList::from_toml(TRUST, "trust.toml").unwrap()
 }
@@ -367,42 +381,20 @@ async fn only_what_the_trust_list_pins_is_asked() {
     assert_eq!(node.calls.load(Ordering::SeqCst), 0);
     // The node serves another chain than the trust list says.
     let (documents, root) = batch(1, CLASSIC, json!({}));
-    let store = || Store {
-        issued: HashSet::from([root]),
-        ..Store::default()
-    };
-    let node = chain_with(vec![(CLASSIC, store())], 1);
+    let node = classic_store_issuing(root, 1);
     assert_eq!(
         outcomes(&Chain::new(), &node, &documents[0]).await.0,
         Outcome::Unknown
     );
     // The document names a chain that disagrees with the trust list.
     let (documents, root) = batch(1, CLASSIC, json!({"network": {"chainId": "n:string:1"}}));
-    let node = chain_with(
-        vec![(
-            CLASSIC,
-            Store {
-                issued: HashSet::from([root]),
-                ..Store::default()
-            },
-        )],
-        1337,
-    );
+    let node = classic_store_issuing(root, 1337);
     assert_eq!(
         outcomes(&Chain::new(), &node, &documents[0]).await.0,
         Outcome::Fail
     );
     let (documents, root) = batch(1, CLASSIC, json!({"network": {"chainId": "n:string:1337"}}));
-    let node = chain_with(
-        vec![(
-            CLASSIC,
-            Store {
-                issued: HashSet::from([root]),
-                ..Store::default()
-            },
-        )],
-        1337,
-    );
+    let node = classic_store_issuing(root, 1337);
     assert_eq!(
         outcomes(&Chain::new(), &node, &documents[0]).await.0,
         Outcome::Pass
@@ -448,16 +440,7 @@ async fn the_verifier_judges_openattestation_documents() {
         CLASSIC,
         json!({"issueDateTime": "d:string:2026-06-01T00:00:00Z"}),
     );
-    let node = chain_with(
-        vec![(
-            CLASSIC,
-            Store {
-                issued: HashSet::from([root]),
-                ..Store::default()
-            },
-        )],
-        1337,
-    );
+    let node = classic_store_issuing(root, 1337);
     let verifier = eco::Verifier::new(trust.clone(), &node);
     let report = verifier.verify_value(&values[0], None).await.unwrap();
     assert_eq!(
@@ -587,16 +570,7 @@ async fn the_exporter_is_matched_by_name_when_no_website_is_given() {
     let trust = std::sync::Arc::new(trust());
     let exporter = json!({"supplyChainConsignment": {"exporter": {"name": "n:string:Example Vintners Limited"}}});
     let (values, root) = batch_values(1, CLASSIC, exporter);
-    let node = chain_with(
-        vec![(
-            CLASSIC,
-            Store {
-                issued: HashSet::from([root]),
-                ..Store::default()
-            },
-        )],
-        1337,
-    );
+    let node = classic_store_issuing(root, 1337);
     let verifier = eco::Verifier::new(trust, &node);
     let outcome = |name: Option<&'static str>| {
         let verifier = &verifier;

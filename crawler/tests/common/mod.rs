@@ -2,9 +2,11 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use image::{GrayImage, Luma};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 
@@ -115,4 +117,26 @@ pub fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
     out
+}
+
+/// A PNG of a QR code carrying `payload`, four pixels a module.
+pub fn qr_png(payload: &str) -> Vec<u8> {
+    let code = qrcode::QrCode::new(payload.as_bytes()).unwrap();
+    let modules = code.width();
+    let colors = code.to_colors();
+    let side = u32::try_from((modules + 8) * 4).unwrap();
+    let image = GrayImage::from_fn(side, side, |x, y| {
+        let (mx, my) = ((x / 4) as usize, (y / 4) as usize);
+        let dark = mx >= 4
+            && my >= 4
+            && mx - 4 < modules
+            && my - 4 < modules
+            && colors[(my - 4) * modules + (mx - 4)] == qrcode::Color::Dark;
+        Luma([if dark { 0 } else { 255 }])
+    });
+    let mut png = Vec::new();
+    image
+        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    png
 }
