@@ -89,26 +89,7 @@ fn ok(args: &[&str]) -> String {
 /// crawls.
 fn export(db: &str) -> BTreeMap<String, Vec<String>> {
     let csv_text = ok(&["export", "--db", db]);
-    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            let row: Vec<String> = header
-                .iter()
-                .zip(r.iter())
-                .filter(|(h, _)| !matches!(h.as_str(), "latency_ms" | "crawled_at"))
-                .map(|(_, v)| v.to_owned())
-                .collect();
-            (row[0].clone(), row)
-        })
-        .collect()
+    common::stable_rows(csv_text.as_bytes())
 }
 
 /// One GET over HTTP/1.1 on loopback: the status line and the body.

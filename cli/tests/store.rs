@@ -20,26 +20,7 @@ fn export(db: &str) -> BTreeMap<String, Vec<String>> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            let row: Vec<String> = header
-                .iter()
-                .zip(r.iter())
-                .filter(|(h, _)| !matches!(h.as_str(), "latency_ms" | "crawled_at"))
-                .map(|(_, v)| v.to_owned())
-                .collect();
-            (row[0].clone(), row)
-        })
-        .collect()
+    common::stable_rows(&out.stdout)
 }
 
 #[test]

@@ -76,3 +76,28 @@ pub fn crawl_with(dir: &str, db: &str, more: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// An export's CSV as domain -> row, without the columns that vary between
+/// crawls of the same world (latency, time).
+pub fn stable_rows(csv: &[u8]) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut reader = csv::Reader::from_reader(csv);
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let row: Vec<String> = header
+                .iter()
+                .zip(r.iter())
+                .filter(|(h, _)| !matches!(h.as_str(), "latency_ms" | "crawled_at"))
+                .map(|(_, v)| v.to_owned())
+                .collect();
+            (row[0].clone(), row)
+        })
+        .collect()
+}
