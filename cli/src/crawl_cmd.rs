@@ -27,27 +27,36 @@ use sha2::Digest as _;
 pub struct CrawlArgs {
     /// Seeds CSV: a header with `website`, optionally `name`, `country`, `region`.
     #[arg(long, value_name = "FILE")]
-    seeds: PathBuf,
+    pub(crate) seeds: PathBuf,
     /// The buyer's trust list (TOML).
     #[arg(long, value_name = "FILE")]
-    trust: PathBuf,
+    pub(crate) trust: PathBuf,
     #[command(flatten)]
-    db: DbArgs,
-    /// Continue the newest interrupted run instead of starting a new one.
+    pub(crate) db: DbArgs,
+    /// Continue the newest interrupted run instead of starting a new one
+    /// (on PostgreSQL: join the newest unfinished run of these seeds).
     #[arg(long)]
-    resume: bool,
+    pub(crate) resume: bool,
+    /// On PostgreSQL: create the run and queue its suppliers, then exit,
+    /// leaving the screening to `ecoscout work` processes.
+    #[arg(long)]
+    pub(crate) enqueue_only: bool,
+    /// On PostgreSQL: how long this process's claims hold without renewal
+    /// (`60s`); if it dies, its suppliers return to the queue after this.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub(crate) lease: Duration,
     /// Readiness weights (TOML); defaults when absent.
     #[arg(long, value_name = "FILE")]
-    weights: Option<PathBuf>,
+    pub(crate) weights: Option<PathBuf>,
     /// Also write each observation as a JSON line to this file (`-`: stdout).
     #[arg(long, value_name = "FILE")]
-    jsonl: Option<String>,
+    pub(crate) jsonl: Option<String>,
     /// Serve the JSON API (as `ecoscout serve`) from this process while it
     /// crawls, at this address.
     #[arg(long, value_name = "ADDR")]
-    serve: Option<std::net::SocketAddr>,
+    pub(crate) serve: Option<std::net::SocketAddr>,
     #[command(flatten)]
-    net: NetArgs,
+    pub(crate) net: NetArgs,
 }
 
 /// Where the database is.
@@ -77,12 +86,20 @@ impl DbArgs {
     }
 }
 
-/// Network and politeness flags, shared by the commands that crawl.
+/// Network and politeness flags of `crawl`: the run's limits, and this
+/// process's own resources.
 #[derive(Debug, Args, Clone)]
 pub struct NetArgs {
-    /// Requests in flight across all hosts.
-    #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]
-    pub concurrency: usize,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
+    pub local: LocalNetArgs,
+}
+
+/// The limits and politeness of a run. A distributed run stores them, and
+/// every worker applies the same.
+#[derive(Debug, Args, Clone)]
+pub struct LimitArgs {
     /// Requests in flight to one host.
     #[arg(long, default_value_t = DEFAULT_PER_HOST_CONCURRENCY)]
     pub per_host_concurrency: usize,
@@ -112,6 +129,32 @@ pub struct NetArgs {
     /// The User-Agent header.
     #[arg(long, default_value_t = default_user_agent())]
     pub user_agent: String,
+}
+
+impl LimitArgs {
+    /// The limits as a run stores them.
+    pub fn crawl_limits(&self) -> store::CrawlLimits {
+        store::CrawlLimits {
+            per_host_concurrency: self.per_host_concurrency,
+            delay_ms: u64::try_from(self.delay.as_millis()).unwrap_or(u64::MAX),
+            timeout_ms: u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
+            max_body: self.max_body,
+            max_pages: self.max_pages,
+            max_depth: self.max_depth,
+            max_documents: self.max_documents,
+            site_budget_ms: u64::try_from(self.site_budget.as_millis()).unwrap_or(u64::MAX),
+            user_agent: self.user_agent.clone(),
+        }
+    }
+}
+
+/// What one process brings to a crawl: its share of requests in flight and
+/// how it resolves names. A worker of a distributed run sets only these.
+#[derive(Debug, Args, Clone)]
+pub struct LocalNetArgs {
+    /// Requests in flight across all hosts (and sites screened at once).
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
     /// Map a host name (or `*.suffix`) to an address. Repeatable.
     #[arg(long, value_name = "PATTERN=IP")]
     pub resolve: Vec<ResolveRule>,
@@ -130,49 +173,52 @@ pub struct NetArgs {
     pub private_names: Vec<crawler::HostPattern>,
 }
 
-impl NetArgs {
-    /// The screener these flags describe.
-    pub fn screener(&self, trust: Arc<TrustList>) -> Result<Screener> {
-        if self.concurrency == 0 || self.per_host_concurrency == 0 {
-            bail!("--concurrency and --per-host-concurrency must be at least 1");
-        }
-        let http = HttpFetcher::new(FetchPolicy {
-            user_agent: self.user_agent.clone(),
-            timeout: self.timeout,
-            max_body_bytes: self.max_body,
-            resolve: self.resolve.clone(),
-            allow_private: self.allow_private,
-            dns_server: self.dns_server,
-            private_names: self.private_names.clone(),
-        })?;
-        let agent = self
-            .user_agent
-            .split('/')
-            .next()
-            .unwrap_or("ecoscout")
-            .trim()
-            .to_owned();
-        let fetcher = PoliteFetcher::new(
-            http,
-            Politeness {
-                concurrency: self.concurrency,
-                per_host_concurrency: self.per_host_concurrency,
-                delay: self.delay,
-                robots_agent: agent,
-                ..Politeness::default()
-            },
-        );
-        Ok(Screener::new(
-            fetcher,
-            trust,
-            ScreenConfig {
-                max_pages: self.max_pages,
-                max_depth: self.max_depth,
-                site_budget: self.site_budget,
-                max_documents: self.max_documents,
-            },
-        ))
+/// The screener of a run with `limits`, on this process's `local`
+/// resources, verifying against `trust`.
+pub fn screener(
+    limits: &store::CrawlLimits,
+    local: &LocalNetArgs,
+    trust: Arc<TrustList>,
+) -> Result<Screener> {
+    if local.concurrency == 0 || limits.per_host_concurrency == 0 {
+        bail!("--concurrency and --per-host-concurrency must be at least 1");
     }
+    let http = HttpFetcher::new(FetchPolicy {
+        user_agent: limits.user_agent.clone(),
+        timeout: Duration::from_millis(limits.timeout_ms),
+        max_body_bytes: limits.max_body,
+        resolve: local.resolve.clone(),
+        allow_private: local.allow_private,
+        dns_server: local.dns_server,
+        private_names: local.private_names.clone(),
+    })?;
+    let agent = limits
+        .user_agent
+        .split('/')
+        .next()
+        .unwrap_or("ecoscout")
+        .trim()
+        .to_owned();
+    let fetcher = PoliteFetcher::new(
+        http,
+        Politeness {
+            concurrency: local.concurrency,
+            per_host_concurrency: limits.per_host_concurrency,
+            delay: Duration::from_millis(limits.delay_ms),
+            robots_agent: agent,
+            ..Politeness::default()
+        },
+    );
+    Ok(Screener::new(
+        fetcher,
+        trust,
+        ScreenConfig {
+            max_pages: limits.max_pages,
+            max_depth: limits.max_depth,
+            site_budget: Duration::from_millis(limits.site_budget_ms),
+            max_documents: limits.max_documents,
+        },
+    ))
 }
 
 /// Parses `1s`, `250ms`, `2m`, `1.5` (seconds) or `0`.
@@ -227,6 +273,10 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 /// Runs the command.
 pub fn run(args: CrawlArgs) -> ExitCode {
     match execute(args) {
+        Ok(outcome) if outcome.status == store::RunStatus::Running => {
+            // A distributed run left to its workers (--enqueue-only, Ctrl-C).
+            ExitCode::SUCCESS
+        }
         Ok(outcome) => {
             if !crate::QUIET.load(std::sync::atomic::Ordering::Relaxed) {
                 outcome
@@ -247,10 +297,10 @@ pub fn run(args: CrawlArgs) -> ExitCode {
     }
 }
 
-fn settings(args: &CrawlArgs) -> Vec<String> {
-    let n = &args.net;
+pub(crate) fn settings(args: &CrawlArgs, trust_digest: &str) -> Vec<String> {
+    let (n, local) = (&args.net.limits, &args.net.local);
     vec![
-        format!("concurrency={}", n.concurrency),
+        format!("concurrency={}", local.concurrency),
         format!("per_host_concurrency={}", n.per_host_concurrency),
         format!("delay_ms={}", n.delay.as_millis()),
         format!("timeout_ms={}", n.timeout.as_millis()),
@@ -261,6 +311,7 @@ fn settings(args: &CrawlArgs) -> Vec<String> {
         format!("site_budget_ms={}", n.site_budget.as_millis()),
         format!("user_agent={}", n.user_agent),
         format!("trust={}", args.trust.display()),
+        format!("trust_sha256={trust_digest}"),
     ]
 }
 
@@ -279,6 +330,11 @@ pub struct CrawlOutcome {
 /// Crawls into the store; the caller reports.
 pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
     let trust = Arc::new(TrustList::load(&args.trust)?);
+    // Read again as text (TrustList::load has checked its size): a
+    // distributed run stores it, and every run records its digest.
+    let trust_text = std::fs::read_to_string(&args.trust)
+        .with_context(|| format!("cannot read {}", args.trust.display()))?;
+    let trust_digest = hex::encode(sha2::Sha256::digest(trust_text.as_bytes()));
     let weights = match &args.weights {
         Some(path) => scoring::Weights::load(path)?,
         None => scoring::Weights::default(),
@@ -287,6 +343,27 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
         .with_context(|| format!("cannot read {}", args.seeds.display()))?;
     let digest = hex::encode(sha2::Sha256::digest(&seeds_bytes));
     let file = args.seeds.display().to_string();
+    if let store::Location::Postgres(url) = store::Location::parse(&args.db.db)? {
+        let weights_text = match &args.weights {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
+            ),
+            None => None,
+        };
+        let plan = store::RunPlan {
+            trust_list: trust_text,
+            trust_digest,
+            weights: weights_text,
+            limits: args.net.limits.crawl_limits(),
+        };
+        return crate::fleet::crawl_distributed(&args, &url, plan, seeds_bytes, digest);
+    }
+    if args.enqueue_only {
+        bail!(
+            "--enqueue-only queues a run for `ecoscout work` processes, which share a PostgreSQL database: give --db postgres://..."
+        );
+    }
     // Seeds are read twice from the file's bytes, never held parsed: once
     // here to count them and report bad rows (a bad header stops us before
     // the database is touched), then one at a time by the crawl.
@@ -350,7 +427,7 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
             status: store::RunStatus::Running,
             seeds_digest: digest,
             seeds_path: file.clone(),
-            settings: settings(&args),
+            settings: settings(&args, &trust_digest),
             suppliers,
             screened: 0,
             with_errors: 0,
@@ -369,7 +446,7 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let mut summary = crate::summary::Summary::default();
     let interrupted = runtime.block_on(async {
-        let screener = Arc::new(args.net.screener(trust)?);
+        let screener = Arc::new(screener(&args.net.limits.crawl_limits(), &args.net.local, trust)?);
         if let Some(addr) = args.serve {
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             eprintln!("serving the JSON API on http://{}", listener.local_addr()?);
@@ -380,7 +457,7 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
         let started = std::time::Instant::now();
         let (mut pages, mut verified) = (0u64, 0u64);
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-        let task = tokio::spawn(crawl(screener.clone(), todo, args.net.concurrency, tx));
+        let task = tokio::spawn(crawl(screener.clone(), todo, args.net.local.concurrency, tx));
         let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
         loop {
             tokio::select! {

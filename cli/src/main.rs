@@ -8,12 +8,14 @@
 mod config;
 mod crawl_cmd;
 mod demo;
+mod fleet;
 mod progress;
 mod serve;
 mod sim_cmd;
 mod store_cmds;
 mod summary;
 mod verify;
+mod work_cmd;
 
 use std::process::ExitCode;
 
@@ -51,6 +53,8 @@ pub(crate) enum Command {
     Verify(verify::VerifyArgs),
     /// Screen the suppliers of a seeds file.
     Crawl(crawl_cmd::CrawlArgs),
+    /// Work on the unfinished distributed runs of a PostgreSQL database.
+    Work(work_cmd::WorkArgs),
     /// Export stored suppliers as CSV or JSON Lines.
     Export(store_cmds::ExportArgs),
     /// Show one supplier's readiness and evidence.
@@ -107,6 +111,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Sim(args) => sim_cmd::run(args),
         Command::Crawl(args) => crawl_cmd::run(args),
+        Command::Work(args) => work_cmd::run(args),
         Command::Export(args) => store_cmds::export(args),
         Command::Show(args) => store_cmds::show(args),
         Command::Runs(args) => store_cmds::runs(args),

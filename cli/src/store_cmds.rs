@@ -314,6 +314,23 @@ fn runs_inner(args: RunsArgs) -> Result<()> {
             r.screened,
             r.with_errors
         )?;
+        if let Some(queue) = db.queue(r.id)? {
+            writeln!(
+                out,
+                "      queue: {} pending, {} claimed, {} done",
+                queue.pending, queue.claimed, queue.done
+            )?;
+        }
+        for w in db.workers(r.id)? {
+            writeln!(
+                out,
+                "      worker {}: {} screened, joined {}, last heartbeat {}",
+                w.name,
+                w.screened,
+                time(w.started_at),
+                time(w.heartbeat_at)
+            )?;
+        }
     }
     Ok(())
 }

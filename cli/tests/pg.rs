@@ -9,62 +9,12 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, Read as _, Write as _};
+use std::io::BufRead as _;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{crawl_args, crawl_with, ecoscout, start_world};
-
-const PASSWORD: &str = "sekrit-pw";
-
-/// Runs SQL on the test server.
-fn admin(url: &str, sql: &str) {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
-        let task = tokio::spawn(connection);
-        client.batch_execute(sql).await.unwrap();
-        drop(client);
-        let _ = task.await;
-    });
-}
-
-/// A database of its own on the test server, dropped after.
-struct Database {
-    server: String,
-    name: String,
-}
-
-impl Database {
-    fn new() -> Database {
-        let server = std::env::var("ECOSCOUT_TEST_PG").unwrap_or_else(|_| {
-            panic!("ECOSCOUT_TEST_PG is not set: this test needs PostgreSQL; run scripts/test")
-        });
-        let name = format!("ecoscout_cli_{}", std::process::id());
-        admin(&server, &format!("CREATE DATABASE {name}"));
-        Database { server, name }
-    }
-
-    /// Its URL, with a password (the test server trusts loopback, so it is
-    /// never sent: it is only there to be hidden).
-    fn url(&self) -> String {
-        let mut url = url::Url::parse(&self.server).unwrap();
-        url.set_path(&format!("/{}", self.name));
-        url.set_password(Some(PASSWORD)).unwrap();
-        url.to_string()
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        admin(
-            &self.server,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
-    }
-}
+use common::pg::{Database, PASSWORD};
+use common::{crawl_args, crawl_with, ecoscout, get, start_world};
 
 /// Everything a command printed, checked for the password.
 fn checked(out: Output) -> Output {
@@ -92,27 +42,10 @@ fn export(db: &str) -> BTreeMap<String, Vec<String>> {
     common::stable_rows(csv_text.as_bytes())
 }
 
-/// One GET over HTTP/1.1 on loopback: the status line and the body.
-fn get(addr: &str, path: &str) -> (String, String) {
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    (head.lines().next().unwrap().to_owned(), body.to_owned())
-}
-
 #[test]
 #[ignore = "needs PostgreSQL: run scripts/test"]
 fn pg_every_command_works_on_postgresql_and_never_shows_the_password() {
-    let database = Database::new();
+    let database = Database::new("cli");
     let pg = database.url();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_str().unwrap().to_owned();
@@ -122,9 +55,11 @@ fn pg_every_command_works_on_postgresql_and_never_shows_the_password() {
     let reference = export(&sled);
     assert_eq!(reference.len(), 30);
 
-    // A crawl killed part-way, then resumed to the end.
+    // A crawl killed part-way, then resumed to the end: the killed
+    // process's claims return to the queue when their 2 s leases pass.
     let mut child = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
         .args(crawl_args(&dir, &pg))
+        .args(["--lease", "2s"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -133,7 +68,7 @@ fn pg_every_command_works_on_postgresql_and_never_shows_the_password() {
     let _ = child.kill();
     let _ = child.wait();
     let mut args = crawl_args(&dir, &pg);
-    args.push("--resume".into());
+    args.extend(["--resume".into(), "--lease".into(), "2s".into()]);
     let out = checked(
         Command::new(env!("CARGO_BIN_EXE_ecoscout"))
             .args(&args)
@@ -142,10 +77,10 @@ fn pg_every_command_works_on_postgresql_and_never_shows_the_password() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        out.status.success() || stderr.contains("no interrupted run"),
+        out.status.success() || stderr.contains("no unfinished distributed run"),
         "{stderr}"
     );
-    if stderr.contains("no interrupted run") {
+    if stderr.contains("no unfinished distributed run") {
         assert!(stderr.contains(":***@"), "{stderr}");
     }
     assert_eq!(export(&pg), reference, "PostgreSQL and sled export alike");
@@ -155,8 +90,14 @@ fn pg_every_command_works_on_postgresql_and_never_shows_the_password() {
     drop(world);
     let second = export(&pg);
     let runs = ok(&["runs", "--db", &pg]);
-    assert_eq!(runs.lines().count(), 3, "{runs}");
-    assert!(runs.lines().nth(2).unwrap().contains("complete"), "{runs}");
+    // One line per run (its queue and workers indented below it).
+    let run_lines: Vec<&str> = runs.lines().filter(|l| !l.starts_with("      ")).collect();
+    assert_eq!(run_lines.len(), 3, "{runs}");
+    assert!(run_lines[2].contains("complete"), "{runs}");
+    assert!(
+        runs.contains("queue: 0 pending, 0 claimed, 30 done"),
+        "{runs}"
+    );
     let runs_via_env = checked(
         Command::new(env!("CARGO_BIN_EXE_ecoscout"))
             .arg("runs")

@@ -10,8 +10,9 @@ use url::Url;
 /// Largest seeds file read, in bytes.
 pub const MAX_SEEDS_BYTES: u64 = 512 * 1024 * 1024;
 
-/// One supplier to screen.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One supplier to screen. Serialisable, so that a distributed run can
+/// keep its queue of suppliers in the database.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Seed {
     /// Line of the seeds file (1 = the header).
     pub line: u64,

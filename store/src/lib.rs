@@ -13,6 +13,7 @@
 pub mod export;
 pub mod html;
 pub mod model;
+pub mod pg_queue;
 pub mod pg_store;
 pub mod report;
 pub mod sled_store;
@@ -21,6 +22,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 pub use model::{Filter, Record, Run, RunId, RunSelect, RunStatus};
+pub use pg_queue::{Claim, CrawlLimits, QueueCounts, RunPlan, WorkerInfo};
 pub use pg_store::PgStore;
 pub use sled_store::SledStore;
 
@@ -190,6 +192,16 @@ pub trait Store {
     ) -> Result<(), StoreError>;
     /// Bytes the database takes on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
+    /// The workers of a distributed run (none on sled, where one process
+    /// crawls).
+    fn workers(&self, _id: RunId) -> Result<Vec<WorkerInfo>, StoreError> {
+        Ok(Vec::new())
+    }
+    /// Where a distributed run's queue stands; None for a run crawled by
+    /// one process.
+    fn queue(&self, _id: RunId) -> Result<Option<QueueCounts>, StoreError> {
+        Ok(None)
+    }
 }
 
 #[cfg(test)]

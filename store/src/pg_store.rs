@@ -24,6 +24,7 @@ use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
 
 use crate::model::{Filter, Record, Run, RunId, RunSelect, RunStatus};
+use crate::pg_queue::{QueueCounts, WorkerInfo};
 use crate::{Store, StoreError, redact};
 
 /// Connections the store keeps open at most.
@@ -46,7 +47,10 @@ const MIGRATION_LOCK: i64 = 0x6563_6f73_636f_7574; // "ecoscout"
 
 /// The schema migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
 /// Each is applied once, in a transaction, and never edited after release.
-pub const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_queue.sql"),
+];
 
 /// The schema version this build reads and writes on PostgreSQL.
 pub fn schema_version() -> u32 {
@@ -77,28 +81,28 @@ fn chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-fn db_err(e: impl std::error::Error) -> StoreError {
+pub(crate) fn db_err(e: impl std::error::Error) -> StoreError {
     StoreError::Database(chain(&e))
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(corrupt)
 }
 
-fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(corrupt)
 }
 
 /// A run id as the database's bigint.
-fn sql_id(id: RunId) -> Result<i64, StoreError> {
+pub(crate) fn sql_id(id: RunId) -> Result<i64, StoreError> {
     i64::try_from(id).map_err(|_| StoreError::NoSuchRun(id))
 }
 
-fn run_id(id: i64) -> Result<RunId, StoreError> {
+pub(crate) fn run_id(id: i64) -> Result<RunId, StoreError> {
     RunId::try_from(id).map_err(|_| StoreError::Corrupt(format!("run id {id}")))
 }
 
@@ -189,6 +193,26 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// Runs `job` on the store's runtime and awaits its answer: for async
+    /// callers (the workers of a distributed run), on any runtime.
+    pub(crate) async fn call_async<T, F, Fut>(&self, job: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(Pool) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let runtime = self
+            .runtime
+            .as_ref()
+            .ok_or_else(|| StoreError::Database("the store is closed".into()))?;
+        runtime
+            .spawn(job(self.pool.clone()))
+            .await
+            .map_err(|_| StoreError::Database("a database task stopped unexpectedly".into()))?
+    }
+}
+
 impl Drop for PgStore {
     fn drop(&mut self) {
         if let Some(runtime) = self.runtime.take() {
@@ -197,7 +221,7 @@ impl Drop for PgStore {
     }
 }
 
-async fn client(pool: &Pool) -> Result<deadpool_postgres::Object, StoreError> {
+pub(crate) async fn client(pool: &Pool) -> Result<deadpool_postgres::Object, StoreError> {
     pool.get().await.map_err(db_err)
 }
 
@@ -247,7 +271,7 @@ async fn migrate(pool: &Pool, shown: &str) -> Result<(), StoreError> {
 }
 
 /// A run, read for update inside `tx`.
-async fn run_for_update(
+pub(crate) async fn run_for_update(
     tx: &tokio_postgres::Transaction<'_>,
     id: RunId,
 ) -> Result<Run, StoreError> {
@@ -262,7 +286,10 @@ async fn run_for_update(
     decode(col(&row, 0)?)
 }
 
-async fn put_run(tx: &tokio_postgres::Transaction<'_>, run: &Run) -> Result<(), StoreError> {
+pub(crate) async fn put_run(
+    tx: &tokio_postgres::Transaction<'_>,
+    run: &Run,
+) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE runs SET status = $2, body = $3::text::jsonb WHERE id = $1",
         &[&sql_id(run.id)?, &run.status.as_str(), &encode(run)?],
@@ -274,7 +301,7 @@ async fn put_run(tx: &tokio_postgres::Transaction<'_>, run: &Run) -> Result<(), 
 
 /// Ends a run inside `tx`: its status, end time and counts, as sled's
 /// `finish_run` does.
-async fn finish_in(
+pub(crate) async fn finish_in(
     tx: &tokio_postgres::Transaction<'_>,
     id: RunId,
     status: RunStatus,
@@ -296,7 +323,7 @@ async fn finish_in(
 
 /// A column of a row; a value of another type than the schema's means a
 /// damaged database, not a bug to panic on.
-fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
+pub(crate) fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
     row: &'a tokio_postgres::Row,
     index: usize,
 ) -> Result<T, StoreError> {
@@ -364,17 +391,101 @@ fn page_query(
     Ok((sql, params))
 }
 
+/// A record as the `records` and `latest` rows it becomes.
+pub(crate) struct RecordRow {
+    run: i64,
+    domain: String,
+    columns: Columns,
+    body: String,
+}
+
+impl RecordRow {
+    /// The rows of `record`.
+    pub(crate) fn of(record: &Record) -> Result<RecordRow, StoreError> {
+        Ok(RecordRow {
+            run: sql_id(record.run_id)?,
+            domain: record.observation.domain.clone(),
+            columns: columns(record),
+            body: encode(record)?,
+        })
+    }
+}
+
+/// Writes a record and moves `latest` inside `tx`.
+pub(crate) async fn write_record(
+    tx: &deadpool_postgres::Transaction<'_>,
+    row: &RecordRow,
+) -> Result<(), StoreError> {
+    let c = &row.columns;
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO records (run_id, domain, country, region, tier, score, has_errors, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb)
+             ON CONFLICT (run_id, domain) DO UPDATE SET
+                 country = EXCLUDED.country, region = EXCLUDED.region,
+                 tier = EXCLUDED.tier, score = EXCLUDED.score,
+                 has_errors = EXCLUDED.has_errors, body = EXCLUDED.body",
+        )
+        .await
+        .map_err(db_err)?;
+    tx.execute(
+        &insert,
+        &[
+            &row.run,
+            &row.domain,
+            &c.country,
+            &c.region,
+            &c.tier,
+            &c.score,
+            &c.has_errors,
+            &row.body,
+        ],
+    )
+    .await
+    .map_err(db_err)?;
+    // `latest` moves only forward: a newer run may already have this
+    // supplier (as on sled).
+    let latest = tx
+        .prepare_cached(
+            "INSERT INTO latest (domain, run_id, country, region, tier, score)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (domain) DO UPDATE SET
+                 run_id = EXCLUDED.run_id, country = EXCLUDED.country,
+                 region = EXCLUDED.region, tier = EXCLUDED.tier, score = EXCLUDED.score
+             WHERE latest.run_id <= EXCLUDED.run_id",
+        )
+        .await
+        .map_err(db_err)?;
+    tx.execute(
+        &latest,
+        &[
+            &row.domain,
+            &row.run,
+            &c.country,
+            &c.region,
+            &c.tier,
+            &c.score,
+        ],
+    )
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 impl Store for PgStore {
     fn begin_run(&self, mut run: Run) -> Result<Run, StoreError> {
         self.call(move |pool| async move {
             let mut client = client(&pool).await?;
             let tx = client.transaction().await.map_err(db_err)?;
-            // As on sled, a run still marked running was killed. Unlike
-            // sled, another process may hold this database and be crawling:
-            // the distributed-workers step replaces this with leases.
+            // As on sled, a single-process run still marked running was
+            // killed. A distributed run (one with a plan) stays running:
+            // its workers may be at work, and leases return what a dead
+            // one held.
             let stale = tx
                 .query(
-                    "SELECT id FROM runs WHERE status = 'running' ORDER BY id FOR UPDATE",
+                    "SELECT id FROM runs r WHERE status = 'running'
+                         AND NOT EXISTS (SELECT 1 FROM run_plans p WHERE p.run_id = r.id)
+                     ORDER BY id FOR UPDATE",
                     &[],
                 )
                 .await
@@ -413,58 +524,11 @@ impl Store for PgStore {
     }
 
     fn record(&self, record: &Record) -> Result<(), StoreError> {
-        let body = encode(record)?;
-        let run = sql_id(record.run_id)?;
-        let domain = record.observation.domain.clone();
-        let c = columns(record);
+        let row = RecordRow::of(record)?;
         self.call(move |pool| async move {
             let mut client = client(&pool).await?;
             let tx = client.transaction().await.map_err(db_err)?;
-            let insert = tx
-                .prepare_cached(
-                    "INSERT INTO records (run_id, domain, country, region, tier, score, has_errors, body)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb)
-                     ON CONFLICT (run_id, domain) DO UPDATE SET
-                         country = EXCLUDED.country, region = EXCLUDED.region,
-                         tier = EXCLUDED.tier, score = EXCLUDED.score,
-                         has_errors = EXCLUDED.has_errors, body = EXCLUDED.body",
-                )
-                .await
-                .map_err(db_err)?;
-            tx.execute(
-                &insert,
-                &[
-                    &run,
-                    &domain,
-                    &c.country,
-                    &c.region,
-                    &c.tier,
-                    &c.score,
-                    &c.has_errors,
-                    &body,
-                ],
-            )
-            .await
-            .map_err(db_err)?;
-            // `latest` moves only forward: a newer run may already have
-            // this supplier (as on sled).
-            let latest = tx
-                .prepare_cached(
-                    "INSERT INTO latest (domain, run_id, country, region, tier, score)
-                     VALUES ($1, $2, $3, $4, $5, $6)
-                     ON CONFLICT (domain) DO UPDATE SET
-                         run_id = EXCLUDED.run_id, country = EXCLUDED.country,
-                         region = EXCLUDED.region, tier = EXCLUDED.tier, score = EXCLUDED.score
-                     WHERE latest.run_id <= EXCLUDED.run_id",
-                )
-                .await
-                .map_err(db_err)?;
-            tx.execute(
-                &latest,
-                &[&domain, &run, &c.country, &c.region, &c.tier, &c.score],
-            )
-            .await
-            .map_err(db_err)?;
+            write_record(&tx, &row).await?;
             tx.commit().await.map_err(db_err)
         })
     }
@@ -611,6 +675,27 @@ impl Store for PgStore {
                 return Ok(());
             }
         }
+    }
+
+    fn workers(&self, id: RunId) -> Result<Vec<WorkerInfo>, StoreError> {
+        let id = sql_id(id)?;
+        self.call(move |pool| crate::pg_queue::workers_in(pool, id))
+    }
+
+    fn queue(&self, id: RunId) -> Result<Option<QueueCounts>, StoreError> {
+        let id = sql_id(id)?;
+        self.call(move |pool| async move {
+            let planned = client(&pool)
+                .await?
+                .query_opt("SELECT 1 FROM run_plans WHERE run_id = $1", &[&id])
+                .await
+                .map_err(db_err)?
+                .is_some();
+            if !planned {
+                return Ok(None);
+            }
+            crate::pg_queue::counts_in(pool, id).await.map(Some)
+        })
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {

@@ -819,3 +819,154 @@ fn other_schemes_are_refused() {
         assert!(!err.to_string().contains("sekrit"));
     }
 }
+
+/// The queue of a distributed run (PostgreSQL only): claims in seed
+/// order, SKIP LOCKED between workers, leases that pass, tokens that stop
+/// a late worker from writing, release, and completion.
+#[test]
+#[ignore = "needs PostgreSQL: run scripts/test"]
+fn pg_queue_claims_leases_and_tokens_give_one_record_per_supplier() {
+    let pg = PgDatabase::new();
+    let db = store::PgStore::open(&pg.url()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let lease = std::time::Duration::from_secs(1);
+    runtime.block_on(async {
+        let plan = store::RunPlan {
+            trust_list: "[[authority]]\nid = \"x\"\n".into(),
+            trust_digest: "ab".repeat(32),
+            weights: None,
+            limits: store::CrawlLimits {
+                per_host_concurrency: 2,
+                delay_ms: 0,
+                timeout_ms: 4000,
+                max_body: 1 << 20,
+                max_pages: 10,
+                max_depth: 2,
+                max_documents: 1,
+                site_budget_ms: 60_000,
+                user_agent: "test".into(),
+            },
+        };
+        let run = db.begin_distributed_run(new_run(5), &plan).await.unwrap();
+        assert_eq!(db.plan(run.id).await.unwrap(), Some(plan));
+        let names = ["e.vn", "a.vn", "d.vn", "b.vn", "c.vn"];
+        let seeds: Vec<_> = names
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let line = i as u64 + 2;
+                let mut seed = crawler::seeds::Seed {
+                    line,
+                    website: url::Url::parse(&format!("https://{d}/")).unwrap(),
+                    name: d.to_string(),
+                    country: "VN".into(),
+                    region: String::new(),
+                    tags: BTreeMap::new(),
+                };
+                seed.tags.insert("n".into(), i.to_string());
+                (line, d.to_string(), seed)
+            })
+            .collect();
+        assert_eq!(db.enqueue(run.id, seeds.clone()).await.unwrap(), 5);
+        assert!(
+            db.open_runs().await.unwrap().is_empty(),
+            "not open before its queue is filled"
+        );
+        assert_eq!(db.enqueue(run.id, seeds).await.unwrap(), 0, "idempotent");
+        db.queue_ready(run.id).await.unwrap();
+        assert_eq!(db.open_runs().await.unwrap()[0].id, run.id);
+        // A single-process run started beside it leaves it running: its
+        // workers may be at work.
+        let single = Store::begin_run(&db, new_run(1)).unwrap();
+        assert!(single.id > run.id);
+        let status = Store::run(&db, run.id).unwrap().unwrap().status;
+        assert_eq!(status, RunStatus::Running);
+
+        let a = db.claim(run.id, "a", 2, lease).await.unwrap();
+        let taken: Vec<&str> = a.iter().map(|c| c.domain.as_str()).collect();
+        assert_eq!(taken, ["e.vn", "a.vn"], "in the seeds' order");
+        assert_eq!(a[0].seed.tags["n"], "0");
+        let b = db.claim(run.id, "b", 10, lease).await.unwrap();
+        assert_eq!(b.len(), 3, "the rest, none twice");
+        assert!(db.claim(run.id, "c", 10, lease).await.unwrap().is_empty());
+        assert!(!db.finish_if_done(run.id).await.unwrap());
+
+        // a writes its first supplier; its second lease passes.
+        let record = rec("e.vn", Tier::A, 90).at(run.id);
+        assert!(db.complete(&a[0], "a", &record).await.unwrap());
+        assert!(
+            !db.complete(&a[0], "a", &record).await.unwrap(),
+            "a claim completes once"
+        );
+        let kept = db
+            .renew(
+                run.id,
+                "b",
+                b.iter().map(|c| c.token.clone()).collect(),
+                lease * 5,
+            )
+            .await
+            .unwrap();
+        assert_eq!(kept.len(), 3);
+        tokio::time::sleep(lease + std::time::Duration::from_millis(300)).await;
+        let c = db.claim(run.id, "c", 10, lease).await.unwrap();
+        assert_eq!(c.len(), 1, "only the passed lease: {c:?}");
+        assert_eq!((c[0].domain.as_str(), c[0].attempts), ("a.vn", 2));
+        assert!(
+            db.renew(run.id, "a", vec![a[1].token.clone()], lease)
+                .await
+                .unwrap()
+                .is_empty(),
+            "a learns its claim was taken over"
+        );
+        let late = rec("a.vn", Tier::D, 1).at(run.id);
+        assert!(
+            !db.complete(&a[1], "a", &late).await.unwrap(),
+            "a late worker writes nothing"
+        );
+        assert!(
+            db.complete(&c[0], "c", &rec("a.vn", Tier::B, 70).at(run.id))
+                .await
+                .unwrap()
+        );
+
+        // b stops: its claims go back at once, without using an attempt.
+        db.release(run.id, b.iter().map(|c| c.token.clone()).collect())
+            .await
+            .unwrap();
+        let counts = db.queue_counts(run.id).await.unwrap();
+        assert_eq!((counts.pending, counts.claimed, counts.done), (3, 0, 2));
+        let again = db.claim(run.id, "c", 10, lease).await.unwrap();
+        assert!(again.iter().all(|c| c.attempts == 1), "{again:?}");
+        for claim in &again {
+            let record = rec(&claim.domain, Tier::C, 40).at(run.id);
+            assert!(db.complete(claim, "c", &record).await.unwrap());
+        }
+        assert!(db.finish_if_done(run.id).await.unwrap());
+        assert!(db.finish_if_done(run.id).await.unwrap(), "idempotent");
+        assert!(db.open_runs().await.unwrap().is_empty());
+        let workers = db.run_workers(run.id).await.unwrap();
+        let screened: Vec<(&str, u64)> = workers
+            .iter()
+            .map(|w| (w.name.as_str(), w.screened))
+            .collect();
+        assert_eq!(screened, [("a", 1), ("b", 0), ("c", 4)]);
+    });
+    let store: &dyn Store = &db;
+    let run = store.runs().unwrap().remove(0);
+    assert_eq!((run.status, run.screened), (RunStatus::Complete, 5));
+    let records = collect(
+        store,
+        &Filter {
+            run: RunSelect::Id(run.id),
+            ..Filter::default()
+        },
+    );
+    assert_eq!(domains(&records), ["a.vn", "b.vn", "c.vn", "d.vn", "e.vn"]);
+    assert_eq!(
+        records[0].readiness.tier,
+        Tier::B,
+        "the late write was refused"
+    );
+    drop(runtime);
+}

@@ -3,6 +3,9 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod pg;
+
+use std::io::{Read as _, Write as _};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -100,4 +103,21 @@ pub fn stable_rows(csv: &[u8]) -> std::collections::BTreeMap<String, Vec<String>
             (row[0].clone(), row)
         })
         .collect()
+}
+
+/// One GET over HTTP/1.1 on loopback: the status line and the body.
+pub fn get(addr: &str, path: &str) -> (String, String) {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_owned(), body.to_owned())
 }
