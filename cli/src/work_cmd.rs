@@ -1,6 +1,7 @@
 //! `ecoscout work`: join the unfinished distributed runs of a PostgreSQL
 //! database and work on them until none is left.
 
+use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,6 +90,9 @@ fn execute(args: WorkArgs) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         eprintln!("worker {} on {}", config.name, args.db.shown());
+        // One screener per run, kept while the worker waits on the run, so
+        // that its caches and per-host state outlive an idle turn.
+        let mut tools_of: HashMap<store::RunId, Arc<RunTools>> = HashMap::new();
         loop {
             let runs = store.open_runs().await?;
             if runs.is_empty() {
@@ -104,7 +108,14 @@ fn execute(args: WorkArgs) -> Result<()> {
                 let Some(plan) = store.plan(run.id).await? else {
                     continue;
                 };
-                let tools = Arc::new(RunTools::new(run.id, &plan, &config.local)?);
+                let tools = match tools_of.get(&run.id) {
+                    Some(tools) => tools.clone(),
+                    None => {
+                        let tools = Arc::new(RunTools::new(run.id, &plan, &config.local)?);
+                        tools_of.insert(run.id, tools.clone());
+                        tools
+                    }
+                };
                 let mut written = 0u64;
                 let end = work_run(store.clone(), &run, tools, &config, &mut |_| {
                     written += 1;
@@ -121,6 +132,7 @@ fn execute(args: WorkArgs) -> Result<()> {
                         return Ok(());
                     }
                     RunEnd::Complete => {
+                        tools_of.remove(&run.id);
                         eprintln!("run {} is complete ({written} suppliers screened here)", run.id);
                         idle = false;
                     }
