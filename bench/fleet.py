@@ -1,0 +1,267 @@
+"""The fleet benchmark (BENCHMARKS.md, "At scale"): a world of 10,000
+suppliers under realistic latency, names resolved through dnsmasq, the
+polite defaults for supplier sites, crawled by ecoscout on sled in one
+process, on PostgreSQL with one worker and with two, at several numbers of
+sites in flight, and by Scrapy at the same politeness. Standard library
+only; bench/run.sh --only fleet installs what it needs and builds first.
+
+    python bench/fleet.py [--suppliers 10000] [--in-flight 256,1000,4000]
+                          [--modes sled,pg1,pg2,scrapy]
+
+Starts a throwaway PostgreSQL (initdb/pg_ctl, loopback only) and a dnsmasq
+answering every `*.test` name with 127.0.0.1, like scripts/test. Writes
+bench/results/<date>-fleet.json and .md and prints the table.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402  (the shared helpers: Sim, timed, log, run)
+
+LATENCY = "lognormal:median=200ms,p99=2s"
+SEED = 11
+# The polite defaults for supplier sites: 1 s between requests to a host,
+# 2 at a time (ecoscout's defaults, passed explicitly to both crawlers).
+DELAY_S = 1
+PER_HOST = 2
+DNSMASQ_ARGS = [
+    "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+    "--no-poll", "--bind-interfaces", "--listen-address=127.0.0.1",
+    "--local=/test/", "--address=/test/127.0.0.1", "--pid-file=",
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def which(name, extra=()):
+    for path in [shutil.which(name)] + [os.path.join(d, name) for d in extra]:
+        if path and os.access(path, os.X_OK):
+            return path
+    raise RuntimeError(f"{name} not found (bench/run.sh --only fleet installs it)")
+
+
+class Dnsmasq:
+    """dnsmasq on a free loopback port, answering *.test with 127.0.0.1."""
+
+    def __init__(self):
+        self.port = free_port()
+        binary = which("dnsmasq", ["/usr/sbin"])
+        user = ["--user=root"] if os.getuid() == 0 else []
+        self.proc = subprocess.Popen(
+            [binary, *DNSMASQ_ARGS, f"--port={self.port}", *user],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        time.sleep(0.5)
+        if self.proc.poll() is not None:
+            raise RuntimeError("dnsmasq did not start")
+        self.addr = f"127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+class Postgres:
+    """A throwaway PostgreSQL in a temporary folder, on loopback."""
+
+    def __init__(self, workdir):
+        initdb = which("initdb", ["/usr/local/bin"] + sorted(
+            os.path.join("/usr/lib/postgresql", v, "bin")
+            for v in (os.listdir("/usr/lib/postgresql") if os.path.isdir("/usr/lib/postgresql") else [])
+        ))
+        self.bin = os.path.dirname(initdb)
+        self.dir = os.path.join(workdir, "pg")
+        os.makedirs(self.dir)
+        self.as_pg = []
+        if os.getuid() == 0:
+            shutil.chown(self.dir, "postgres")
+            self.as_pg = ["runuser", "-u", "postgres", "--"]
+        self.port = free_port()
+        bench.run(self.as_pg + [initdb, "-D", f"{self.dir}/data", "-U", "postgres", "-A", "trust",
+                                "-E", "UTF8", "--locale=C", "--no-sync"])
+        # Durable settings (fsync on), as a platform would run it.
+        bench.run(self.as_pg + [f"{self.bin}/pg_ctl", "-D", f"{self.dir}/data", "-l",
+                                f"{self.dir}/server.log", "-w", "-t", "60", "-o",
+                                f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} "
+                                "-c max_connections=100", "start"])
+        self.server = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def database(self, name):
+        subprocess.run(self.as_pg + [f"{self.bin}/psql", "-h", "127.0.0.1", "-p", str(self.port),
+                                     "-U", "postgres", "-q", "-c", f"CREATE DATABASE {name}"],
+                       check=True, capture_output=True)
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
+    def size(self, name):
+        out = subprocess.run(self.as_pg + [f"{self.bin}/psql", "-h", "127.0.0.1", "-p", str(self.port),
+                                           "-U", "postgres", "-At", "-c",
+                                           f"SELECT pg_database_size('{name}')"],
+                             check=True, capture_output=True, text=True).stdout
+        return int(out.strip())
+
+    def stop(self):
+        subprocess.run(self.as_pg + [f"{self.bin}/pg_ctl", "-D", f"{self.dir}/data", "-m", "fast",
+                                     "stop"], capture_output=True)
+
+
+def net_flags(dns, in_flight):
+    return ["--dns-server", dns.addr, "--private-names", "*.test",
+            "--concurrency", str(in_flight)]
+
+
+def limit_flags():
+    return ["--delay", f"{DELAY_S}s", "--per-host-concurrency", str(PER_HOST)]
+
+
+def timed_all(cmds):
+    """Runs commands at once, each under /usr/bin/time -v; their figures."""
+    results = [None] * len(cmds)
+    errors = []
+
+    def one(i, cmd):
+        try:
+            results[i] = bench.timed(cmd, sample=True)
+        except Exception as e:  # reported after all have ended
+            errors.append(e)
+
+    threads = [threading.Thread(target=one, args=(i, c)) for i, c in enumerate(cmds)]
+    started = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results, round(time.time() - started, 2)
+
+
+def crawl(mode, in_flight, workdir, dns, pg):
+    """One crawl of a fresh world; pages are the requests the world served."""
+    sim = bench.Sim(args.suppliers, workdir, latency=LATENCY, seed=SEED, log_requests=True)
+    name = f"{mode}_{in_flight}"
+    extra = {}
+    try:
+        if mode == "sled":
+            db = os.path.join(workdir, f"{name}.db")
+            cmd = [bench.BIN, "crawl", "-q", "--seeds", sim.seeds, "--trust", sim.trust,
+                   "--db", db] + limit_flags() + net_flags(dns, in_flight)
+            procs, wall = timed_all([cmd])
+            extra["db_bytes"] = bench.dir_bytes(db)
+            shutil.rmtree(db, ignore_errors=True)
+        elif mode in ("pg1", "pg2"):
+            url = pg.database(name)
+            workers = 1 if mode == "pg1" else 2
+            enqueue = [bench.BIN, "crawl", "-q", "--seeds", sim.seeds, "--trust", sim.trust,
+                       "--db", url, "--enqueue-only"] + limit_flags()
+            bench.run(enqueue)
+            work = [[bench.BIN, "work", "-q", "--db", url, "--name", f"w{i}"]
+                    + net_flags(dns, in_flight // workers) for i in range(workers)]
+            procs, wall = timed_all(work)
+            extra["db_bytes"] = pg.size(name)
+        else:
+            feed = os.path.join(workdir, "scrapy-pages.jsonl")
+            cmd = bench.scrapy_crawl(sim.seeds, feed) + [
+                "--download-delay", str(DELAY_S), "--per-host-concurrency", str(PER_HOST),
+                "--concurrency", str(in_flight), "--dns-server", dns.addr,
+            ]
+            procs, wall = timed_all([cmd])
+            procs = [dict(p) for p in procs]
+    finally:
+        pages = sim.stop()
+        authority = sim.authority_requests() if hasattr(sim, "authority_requests") else None
+    return {
+        "mode": mode,
+        "in_flight": in_flight,
+        "pages": pages,
+        "wall_s": wall,
+        "pages_per_s": round(pages / max(wall, 0.01), 1),
+        "suppliers_per_hour": round(args.suppliers / max(wall, 0.01) * 3600),
+        "peak_rss_mb": [p["peak_rss_mb"] for p in procs],
+        "cpu_s": [p["cpu_s"] for p in procs],
+        "rss_samples_mb": [p["rss_samples_mb"] for p in procs],
+        "authority_requests": authority,
+        **extra,
+    }
+
+
+def table(rows):
+    lines = [
+        "| crawler | sites in flight | pages | wall, s | pages per second | suppliers per hour | peak RSS per process, MB | CPU s per process |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    names = {"sled": "ecoscout, sled, 1 process", "pg1": "ecoscout, PostgreSQL, 1 worker",
+             "pg2": "ecoscout, PostgreSQL, 2 workers", "scrapy": "Scrapy"}
+    for r in rows:
+        lines.append(
+            f"| {names[r['mode']]} | {r['in_flight']} | {r['pages']} | {r['wall_s']} | "
+            f"{r['pages_per_s']} | {r['suppliers_per_hour']} | "
+            f"{' / '.join(str(x) for x in r['peak_rss_mb'])} | {' / '.join(str(x) for x in r['cpu_s'])} |"
+        )
+    return "\n".join(lines)
+
+
+def main():
+    global args
+    parser = argparse.ArgumentParser(description="ecoscout fleet benchmark")
+    parser.add_argument("--suppliers", type=int, default=10000)
+    parser.add_argument("--in-flight", default="256,1000,4000")
+    parser.add_argument("--modes", default="sled,pg1,pg2,scrapy")
+    args = parser.parse_args()
+    levels = [int(x) for x in args.in_flight.split(",")]
+    modes = args.modes.split(",")
+    started = time.time()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="ecoscout-fleet-") as workdir:
+        dns = Dnsmasq()
+        pg = Postgres(workdir) if any(m.startswith("pg") for m in modes) else None
+        try:
+            for in_flight in levels:
+                for mode in modes:
+                    bench.log(f"fleet: {mode}, {in_flight} sites in flight, {args.suppliers} suppliers")
+                    r = crawl(mode, in_flight, workdir, dns, pg)
+                    bench.log(f"  {r['pages']} pages in {r['wall_s']} s ({r['pages_per_s']}/s), "
+                              f"peak RSS {r['peak_rss_mb']} MB")
+                    rows.append(r)
+        finally:
+            dns.stop()
+            if pg:
+                pg.stop()
+    result = {
+        "date": datetime.date.today().isoformat(),
+        "machine": bench.machine(),
+        "suppliers": args.suppliers,
+        "seed": SEED,
+        "latency": LATENCY,
+        "politeness": {"delay_s": DELAY_S, "per_host_concurrency": PER_HOST},
+        "runs": rows,
+        "seconds": round(time.time() - started),
+    }
+    out_dir = os.path.join(bench.ROOT, "bench", "results")
+    os.makedirs(out_dir, exist_ok=True)
+    stem = result["date"] + "-fleet"
+    with open(os.path.join(out_dir, stem + ".json"), "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+    text = table(rows)
+    with open(os.path.join(out_dir, stem + ".md"), "w") as f:
+        f.write(text + "\n")
+    print(text)
+    bench.log(f"done in {result['seconds']} s: bench/results/{stem}.json")
+
+
+if __name__ == "__main__":
+    main()
