@@ -10,6 +10,11 @@ Runs, on one machine and in one go:
   4. scale: ecoscout's peak RSS and pages per second as the world grows, and
      `export` of a large store to CSV.
 Writes bench/results/<date>[-quick].json and .md, and prints the table.
+
+Both crawlers reach the simulated world's `*.test` names through a real DNS
+server: a dnsmasq on a free loopback port, started here (Debian's
+dnsmasq-base; bench/run.sh installs it), answering every `*.test` name with
+127.0.0.1.
 """
 
 import argparse
@@ -44,6 +49,10 @@ GLOBAL = 256
 WITHOUT = "endpoint_slow"
 # Longest any one step may take before the run is called failed.
 STEP_TIMEOUT = 1800
+# The TTL of dnsmasq's answers, in seconds. Real names are cached for
+# minutes; dnsmasq's default for the names it answers itself is 0, which
+# would make every new connection ask again.
+DNS_TTL = 300
 
 FULL = {
     "suppliers": 2000,
@@ -79,6 +88,49 @@ def run(cmd, **kwargs):
             f"{' '.join(cmd)} exited with {result.returncode}:\n{result.stderr[-2000:]}"
         )
     return result.stdout
+
+
+class Dns:
+    """dnsmasq on a free loopback port, answering every `*.test` name with
+    127.0.0.1 and nothing else (no upstream servers, no hosts file), as
+    scripts/test starts it; `address` is its `IP:PORT`."""
+
+    def __init__(self, workdir):
+        binary = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
+        self.pid_file = os.path.join(workdir, "dnsmasq.pid")
+        error = ""
+        # dnsmasq returns once it listens, or fails at once when the port
+        # is taken.
+        for port in range(25353, 25453):
+            try:
+                result = subprocess.run(
+                    [binary, "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--no-poll",
+                     "--bind-interfaces", "--listen-address=127.0.0.1", f"--port={port}",
+                     "--local=/test/", "--address=/test/127.0.0.1", f"--local-ttl={DNS_TTL}",
+                     f"--pid-file={self.pid_file}",
+                     f"--log-facility={os.path.join(workdir, 'dnsmasq.log')}"],
+                    capture_output=True, text=True, timeout=60,
+                )
+            except FileNotFoundError:
+                raise RuntimeError(f"no dnsmasq at {binary}: run bench/run.sh, which installs it")
+            if result.returncode == 0:
+                self.address = f"127.0.0.1:{port}"
+                return
+            error = result.stderr
+        raise RuntimeError(f"dnsmasq did not start on any port in 25353-25452: {error}")
+
+    def stop(self):
+        try:
+            with open(self.pid_file) as f:
+                os.kill(int(f.read().strip()), signal.SIGTERM)
+        except (OSError, ValueError):
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
 
 
 class Sim:
@@ -179,9 +231,9 @@ def timed(cmd, cwd=None, sample=False):
     }
 
 
-def ecoscout_crawl(seeds, trust, db, binary=BIN, max_documents=None):
+def ecoscout_crawl(seeds, trust, db, dns, binary=BIN, max_documents=None):
     cmd = [binary, "crawl", "-q", "--seeds", seeds, "--trust", trust, "--db", db,
-           "--resolve", "*.test=127.0.0.1", "--delay", "0",
+           "--dns-server", dns, "--private-names", "*.test", "--delay", "0",
            "--concurrency", str(GLOBAL), "--per-host-concurrency", str(PER_HOST),
            "--max-pages", str(MAX_PAGES), "--max-depth", str(MAX_DEPTH)]
     if max_documents is not None:
@@ -189,27 +241,27 @@ def ecoscout_crawl(seeds, trust, db, binary=BIN, max_documents=None):
     return cmd
 
 
-def scrapy_crawl(seeds, feed, python=sys.executable, script="supplier_spider.py"):
-    return [python, script, "--seeds", seeds, "--out", feed,
+def scrapy_crawl(seeds, feed, dns, python=sys.executable, script="supplier_spider.py"):
+    return [python, script, "--seeds", seeds, "--out", feed, "--dns-server", dns,
             "--max-pages", str(MAX_PAGES), "--max-depth", str(MAX_DEPTH),
             "--concurrency", str(GLOBAL), "--per-host-concurrency", str(PER_HOST)]
 
 
-def crawl_once(tool, suppliers, workdir, sample=False, keep_db=None):
+def crawl_once(tool, suppliers, workdir, dns, sample=False, keep_db=None):
     """One crawl of a fresh world; pages are the requests the world served."""
     sim = Sim(suppliers, workdir)
     try:
         if tool == "ecoscout":
             db = keep_db or os.path.join(workdir, "crawl.db")
             shutil.rmtree(db, ignore_errors=True)
-            result = timed(ecoscout_crawl(sim.seeds, sim.trust, db), sample=sample)
+            result = timed(ecoscout_crawl(sim.seeds, sim.trust, db, dns), sample=sample)
             if not keep_db:
                 shutil.rmtree(db, ignore_errors=True)
         else:
             feed = os.path.join(workdir, "scrapy-pages.jsonl")
             stats = os.path.join(workdir, "scrapy-stats.json")
             result = timed(
-                scrapy_crawl(sim.seeds, feed) + ["--stats", stats], cwd=SPIDER_DIR, sample=sample
+                scrapy_crawl(sim.seeds, feed, dns) + ["--stats", stats], cwd=SPIDER_DIR, sample=sample
             )
             with open(stats) as f:
                 s = json.load(f)
@@ -222,7 +274,7 @@ def crawl_once(tool, suppliers, workdir, sample=False, keep_db=None):
     return result
 
 
-def documents_cost(cfg, workdir):
+def documents_cost(cfg, workdir, dns):
     """The same world crawled with certificate documents read (the default,
     --max-documents 20) and not read (--max-documents 0), alternating:
     suppliers per second, since documents add requests."""
@@ -238,7 +290,7 @@ def documents_cost(cfg, workdir):
             db = os.path.join(workdir, "documents.db")
             shutil.rmtree(db, ignore_errors=True)
             try:
-                r = timed(ecoscout_crawl(sim.seeds, sim.trust, db, max_documents=settings[mode]))
+                r = timed(ecoscout_crawl(sim.seeds, sim.trust, db, dns, max_documents=settings[mode]))
             finally:
                 r_requests = sim.stop()
             shutil.rmtree(db, ignore_errors=True)
@@ -287,7 +339,7 @@ def read_jsonl(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def tradetrust_rpc(cfg, workdir):
+def tradetrust_rpc(cfg, workdir, dns):
     """One crawl of the world with the sim's request log on: the TradeTrust
     certificates judged, the JSON-RPC requests the buyer's node received
     (each call of a request named by the sim, batches counted call by
@@ -304,7 +356,7 @@ def tradetrust_rpc(cfg, workdir):
         if not m:
             raise RuntimeError("trust.toml names no [[ethereum]] rpc_url")
         node = m.group(1)
-        crawl = timed(ecoscout_crawl(sim.seeds, sim.trust, db))
+        crawl = timed(ecoscout_crawl(sim.seeds, sim.trust, db, dns))
         export = os.path.join(workdir, "tradetrust.jsonl")
         run([BIN, "export", "--db", db, "--format", "jsonl", "-o", export])
     finally:
@@ -375,7 +427,9 @@ def tradetrust_rpc(cfg, workdir):
     return {
         "suppliers": cfg["suppliers"],
         "seed": SEED,
-        "command": shlex.join(ecoscout_crawl("DIR/seeds.csv", "DIR/trust.toml", "DB", binary="ecoscout")),
+        "command": shlex.join(
+            ecoscout_crawl("DIR/seeds.csv", "DIR/trust.toml", "DB", "127.0.0.1:PORT", binary="ecoscout")
+        ),
         "sim": f"ecoscout sim --suppliers {cfg['suppliers']} --seed {SEED} --out DIR --without {WITHOUT} --log-requests",
         "wall_s": crawl["wall_s"],
         "requests_served": served,
@@ -434,13 +488,13 @@ def median_of(runs, key):
     return statistics.median(r[key] for r in runs)
 
 
-def crawl_comparison(cfg, workdir):
+def crawl_comparison(cfg, workdir, dns):
     runs = {"ecoscout": [], "scrapy": []}
     for i in range(cfg["pairs"]):
         order = ["ecoscout", "scrapy"] if i % 2 == 0 else ["scrapy", "ecoscout"]
         for tool in order:
             log(f"crawl {i + 1}/{cfg['pairs']}: {tool}, {cfg['suppliers']} suppliers")
-            r = crawl_once(tool, cfg["suppliers"], workdir)
+            r = crawl_once(tool, cfg["suppliers"], workdir, dns)
             log(f"  {r['pages']} pages in {r['wall_s']} s, peak RSS {r['peak_rss_mb']} MB")
             runs[tool].append(r)
     out = {"suppliers": cfg["suppliers"], "runs": runs, "median": {}}
@@ -543,13 +597,13 @@ def verification(cfg):
     }
 
 
-def scale(cfg, workdir):
+def scale(cfg, workdir, dns):
     rows = []
     source_db = None
     for n in cfg["scale"]:
         log(f"scale: ecoscout, {n} suppliers")
         keep = os.path.join(workdir, f"scale-{n}.db")
-        r = crawl_once("ecoscout", n, workdir, sample=True, keep_db=keep)
+        r = crawl_once("ecoscout", n, workdir, dns, sample=True, keep_db=keep)
         r["suppliers"] = n
         log(f"  {r['pages']} pages in {r['wall_s']} s, peak RSS {r['peak_rss_mb']} MB")
         rows.append(r)
@@ -692,8 +746,8 @@ def main():
     args = parser.parse_args()
     cfg = QUICK if args.quick else FULL
     if args.only == "tradetrust":
-        with tempfile.TemporaryDirectory(prefix="ecoscout-bench-") as workdir:
-            d = tradetrust_rpc(cfg, workdir)
+        with tempfile.TemporaryDirectory(prefix="ecoscout-bench-") as workdir, Dns(workdir) as dns:
+            d = tradetrust_rpc(cfg, workdir, dns.address)
         out_dir = os.path.join(ROOT, "bench", "results")
         os.makedirs(out_dir, exist_ok=True)
         stem = datetime.date.today().isoformat() + "-tradetrust" + ("-quick" if args.quick else "")
@@ -703,8 +757,8 @@ def main():
         print(tradetrust_table(d))
         return
     if args.only == "documents":
-        with tempfile.TemporaryDirectory(prefix="ecoscout-bench-") as workdir:
-            d = documents_cost(cfg, workdir)
+        with tempfile.TemporaryDirectory(prefix="ecoscout-bench-") as workdir, Dns(workdir) as dns:
+            d = documents_cost(cfg, workdir, dns.address)
         out_dir = os.path.join(ROOT, "bench", "results")
         os.makedirs(out_dir, exist_ok=True)
         stem = datetime.date.today().isoformat() + "-documents" + ("-quick" if args.quick else "")
@@ -721,29 +775,33 @@ def main():
         "settings": {
             "seed": SEED, "without": WITHOUT, "max_pages": MAX_PAGES, "max_depth": MAX_DEPTH,
             "per_host_concurrency": PER_HOST, "global_concurrency": GLOBAL, "delay": 0,
+            "names": f"*.test through dnsmasq on loopback (answers' TTL {DNS_TTL} s)",
         },
         "commands": {
             "sim": f"ecoscout sim --suppliers N --seed {SEED} --out DIR --without {WITHOUT}",
+            "dnsmasq": "dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces "
+                       "--listen-address=127.0.0.1 --port=PORT --local=/test/ "
+                       f"--address=/test/127.0.0.1 --local-ttl={DNS_TTL}",
             "ecoscout": shlex.join(
-                ecoscout_crawl("DIR/seeds.csv", "DIR/trust.toml", "DB", binary="ecoscout")
+                ecoscout_crawl("DIR/seeds.csv", "DIR/trust.toml", "DB", "127.0.0.1:PORT", binary="ecoscout")
             ),
             "scrapy": shlex.join(scrapy_crawl(
-                "DIR/seeds.csv", "pages.jsonl", python="python",
+                "DIR/seeds.csv", "pages.jsonl", "127.0.0.1:PORT", python="python",
                 script="bench/scrapy/supplier_spider.py",
             )),
             "measure": "/usr/bin/time -v (wall, user+system CPU, maximum RSS); pages = requests the sim served",
         },
     }
-    with tempfile.TemporaryDirectory(prefix="ecoscout-bench-") as workdir:
-        result["crawl"] = crawl_comparison(cfg, workdir)
-        result["documents"] = documents_cost(cfg, workdir)
+    with tempfile.TemporaryDirectory(prefix="ecoscout-bench-") as workdir, Dns(workdir) as dns:
+        result["crawl"] = crawl_comparison(cfg, workdir, dns.address)
+        result["documents"] = documents_cost(cfg, workdir, dns.address)
         log("limit: wrk on the same pages")
         result["limit"] = served_limit(cfg, workdir)
         result["limit"]["ecoscout_share"] = round(
             result["crawl"]["median"]["ecoscout"]["pages_per_s"] / result["limit"]["requests_per_s"], 2
         )
         result["verification"] = verification(cfg)
-        result["scale"], source_db = scale(cfg, workdir)
+        result["scale"], source_db = scale(cfg, workdir, dns.address)
         result["export"] = export(cfg, workdir, source_db)
     result["goals"] = goals(result)
     result["seconds"] = round(time.time() - started)

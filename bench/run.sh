@@ -2,8 +2,9 @@
 # Benchmarks ecoscout against Scrapy and against this machine's limits, and
 # writes bench/results/<date>[-quick].json and .md (see BENCHMARKS.md).
 #   bench/run.sh [--quick] [--only documents|tradetrust]
-# Installs what it needs: wrk, GNU time and openssl from the system's
-# packages when missing, Scrapy in a virtual environment (bench/scrapy/.venv).
+# Installs what it needs: wrk, GNU time, openssl and dnsmasq (which answers
+# the simulated world's names) from the system's packages when missing,
+# Scrapy in a virtual environment (bench/scrapy/.venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,7 @@ missing=()
 command -v wrk > /dev/null || missing+=(wrk)
 [ -x /usr/bin/time ] || missing+=(time)
 command -v openssl > /dev/null || missing+=(openssl)
+command -v dnsmasq > /dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo=sudo

@@ -7,10 +7,12 @@ obeyed, at most --max-pages requests per site and --max-depth links deep),
 and from every HTML page extract JSON-LD, forms and links into a JSON Lines
 feed. It does not probe endpoints or verify credentials.
 
-Host names ending in `.test` resolve to 127.0.0.1, like ecoscout's
-`--resolve '*.test=127.0.0.1'`, so the simulated web is reachable.
+Host names are asked of the DNS server --dns-server names (the benchmark's
+dnsmasq, which answers `*.test` with 127.0.0.1), like ecoscout's
+`--dns-server`, so the simulated web is reachable; Scrapy caches each
+answer for the run.
 
-    python supplier_spider.py --seeds seeds.csv --out pages.jsonl
+    python supplier_spider.py --seeds seeds.csv --out pages.jsonl --dns-server 127.0.0.1:PORT
 """
 
 import argparse
@@ -22,18 +24,31 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.crawler import CrawlerProcess
 from scrapy.http import TextResponse
-from scrapy.resolver import CachingThreadedResolver
+from scrapy.resolver import CachingThreadedResolver, dnscache
 from twisted.internet import defer
+from twisted.names import client
 from w3lib.url import canonicalize_url
 
 
-class TestResolver(CachingThreadedResolver):
-    """Resolves `*.test` to loopback, everything else as usual."""
+class ServerResolver(CachingThreadedResolver):
+    """Asks the one DNS server of the BENCH_DNS_SERVER setting (`IP:PORT`),
+    through Twisted's DNS client instead of the system's resolver; answers
+    are cached as Scrapy's own resolver caches them."""
+
+    @classmethod
+    def from_crawler(cls, crawler, reactor):
+        resolver = super().from_crawler(crawler, reactor)
+        host, port = crawler.settings.get("BENCH_DNS_SERVER").rsplit(":", 1)
+        resolver.server = client.Resolver(servers=[(host, int(port))], reactor=reactor)
+        return resolver
 
     def getHostByName(self, name, timeout=()):
-        if name == "test" or name.endswith(".test"):
-            return defer.succeed("127.0.0.1")
-        return super().getHostByName(name, timeout)
+        if name in dnscache:
+            return defer.succeed(dnscache[name])
+        d = self.server.getHostByName(name, (self.timeout,))
+        if dnscache.limit:
+            d.addCallback(self._cache_result, name)
+        return d
 
 
 def site_of(url):
@@ -114,6 +129,8 @@ def main():
     parser.add_argument("--max-depth", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--per-host-concurrency", type=int, default=4)
+    parser.add_argument("--dns-server", required=True, metavar="IP:PORT",
+                        help="the DNS server that answers the seeds' names")
     parser.add_argument("--stats", help="write Scrapy's final stats here (JSON)")
     args = parser.parse_args()
 
@@ -138,7 +155,8 @@ def main():
         "TELNETCONSOLE_ENABLED": False,
         "REACTOR_THREADPOOL_MAXSIZE": 20,
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
-        "DNS_RESOLVER": "supplier_spider.TestResolver",
+        "DNS_RESOLVER": "supplier_spider.ServerResolver",
+        "BENCH_DNS_SERVER": args.dns_server,
         "LOG_LEVEL": "INFO",
         "FEEDS": {args.out: {"format": "jsonlines", "overwrite": True}},
     }

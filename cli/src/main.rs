@@ -119,3 +119,6 @@ fn main() -> ExitCode {
         Command::Report(args) => store_cmds::report(args),
     }
 }
+
+#[cfg(test)]
+mod deploy_tests;

@@ -402,16 +402,15 @@ async fn a_crawl_of_220_suppliers_matches_the_truth() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Debian's dnsmasq; .ci/run installs it and runs this"]
-async fn a_crawl_resolving_names_through_dns_matches_the_truth() {
-    // The world's names come from a real DNS server on loopback, not from
-    // --resolve: only `*.test` answers may be private; the SSRF probes'
-    // loopback literals and `localhost` stay refused.
-    let dns = common::dns::dnsmasq(&[]);
-    dns.ready().await;
+#[ignore = "needs dnsmasq: run scripts/test"]
+async fn dns_a_crawl_of_220_suppliers_matches_the_truth() {
+    // The world's names come from a real DNS server on loopback (the one
+    // scripts/test starts), not from --resolve: only `*.test` answers may
+    // be private; the SSRF probes' loopback literals and `localhost` stay
+    // refused.
     let http = crawler::HttpFetcher::new(crawler::FetchPolicy {
         timeout: Duration::from_secs(3),
-        dns_server: Some(dns.address),
+        dns_server: Some(common::dns::test_dns()),
         private_names: vec!["*.test".parse().unwrap()],
         ..crawler::FetchPolicy::default()
     })

@@ -1,11 +1,15 @@
 //! Name resolution through hickory's resolver against a real DNS server on
-//! loopback (Debian's dnsmasq, which `.ci/run` installs and these tests
-//! start). TXT records are read whole, a name without records or without
-//! existence answers empty, and a server that never answers ends in an
-//! error within the DNS time limit (which verification records as
-//! "not checked"). Requests resolve their hosts through the same server:
-//! a private answer is refused unless the name is one of
+//! loopback (Debian's dnsmasq; `scripts/test` installs it and runs the
+//! tests named `dns_*`). TXT records are read whole, a name without records
+//! or without existence answers empty, and a server that never answers ends
+//! in an error within the DNS time limit (which verification records as
+//! "not checked"). Requests resolve their hosts through the same kind of
+//! server: a private answer is refused unless the name is one of
 //! `--private-names`, and IP literals stay guarded.
+//!
+//! The TXT tests start a dnsmasq of their own with the records they read;
+//! the host test uses the server `scripts/test` starts for the simulated
+//! world, which answers only `*.test` addresses.
 
 #![allow(clippy::unwrap_used)]
 
@@ -14,14 +18,14 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::dns::{dnsmasq, free_port};
+use common::dns::{dnsmasq, free_port, test_dns};
 use crawler::dns::{DNS_TIMEOUT, NameResolver};
 
 const STORE: &str = "0xe78A0F7E598Cc8b0Bb87894B0F60dD2a88d6a8Ab";
 
 #[tokio::test]
-#[ignore = "needs Debian's dnsmasq; .ci/run installs it and runs this"]
-async fn txt_records_come_from_the_named_server() {
+#[ignore = "needs dnsmasq: run scripts/test"]
+async fn dns_txt_records_come_from_the_named_server() {
     let record = format!("openatts net=ethereum netId=1337 addr={STORE}");
     // A record longer than one 255-byte string is split by the server and
     // joined again by the reader.
@@ -60,7 +64,6 @@ async fn txt_records_come_from_the_named_server() {
 }
 
 #[tokio::test]
-#[ignore = "needs Debian's dnsmasq; .ci/run installs it and runs this"]
 async fn a_silent_server_is_an_error_within_the_time_limit() {
     // A port where nothing listens: no answer ever comes.
     let silent = SocketAddr::from(([127, 0, 0, 1], free_port()));
@@ -76,8 +79,8 @@ async fn a_silent_server_is_an_error_within_the_time_limit() {
 }
 
 #[tokio::test]
-#[ignore = "needs Debian's dnsmasq; .ci/run installs it and runs this"]
-async fn verification_reports_what_the_issuers_domain_says() {
+#[ignore = "needs dnsmasq: run scripts/test"]
+async fn dns_verification_reports_what_the_issuers_domain_says() {
     use eco::openattestation::digest::target_hash;
     use eco::openattestation::identity::IdentityOutcome;
     use serde_json::json;
@@ -127,11 +130,11 @@ async fn verification_reports_what_the_issuers_domain_says() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Debian's dnsmasq; .ci/run installs it and runs this"]
-async fn hosts_resolve_through_the_named_server_and_stay_guarded() {
+#[ignore = "needs dnsmasq: run scripts/test"]
+async fn dns_hosts_resolve_through_the_named_server_and_stay_guarded() {
     use eco::Fetcher as _;
 
-    let server = dnsmasq(&[]);
+    let server = test_dns();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -146,7 +149,7 @@ async fn hosts_resolve_through_the_named_server_and_stay_guarded() {
     });
     let fetcher = |private: &[&str]| {
         crawler::HttpFetcher::new(crawler::FetchPolicy {
-            dns_server: Some(server.address),
+            dns_server: Some(server),
             private_names: private.iter().map(|p| p.parse().unwrap()).collect(),
             timeout: Duration::from_secs(10),
             ..crawler::FetchPolicy::default()
@@ -155,18 +158,10 @@ async fn hosts_resolve_through_the_named_server_and_stay_guarded() {
     };
     let url = |host: &str| url::Url::parse(&format!("http://{host}:{port}/")).unwrap();
     // Named as a private name: its loopback answer is allowed.
+    // (The server already listens: scripts/test started it before the tests.)
     let allowed = fetcher(&["*.acme.test", "acme.test"]);
-    let started = Instant::now();
-    let body = loop {
-        match allowed.get(&url("acme.test"), "text/html").await {
-            Ok(r) => break r.body,
-            Err(e) if started.elapsed() > Duration::from_secs(20) => {
-                panic!("no answer through dnsmasq: {e}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    };
-    assert_eq!(body, b"ok");
+    let body = allowed.get(&url("acme.test"), "text/html").await;
+    assert_eq!(body.unwrap().body, b"ok");
     let www = allowed.get(&url("www.acme.test"), "text/html").await;
     assert_eq!(www.unwrap().body, b"ok");
     // Another name that resolves to loopback is refused.

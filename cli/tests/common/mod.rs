@@ -39,8 +39,15 @@ pub fn start_world(
     (runtime, world)
 }
 
-/// The arguments of a crawl of the world in `dir` into `db`, over loopback.
+/// The arguments of a crawl of the world in `dir` into `db`, over loopback
+/// (`--resolve '*.test=127.0.0.1'`).
 pub fn crawl_args(dir: &str, db: &str) -> Vec<String> {
+    crawl_args_naming(dir, db, &["--resolve", "*.test=127.0.0.1"])
+}
+
+/// The arguments of a crawl of the world in `dir` into `db`, its names
+/// reached by `names` (such as `--resolve` or `--dns-server`).
+pub fn crawl_args_naming(dir: &str, db: &str, names: &[&str]) -> Vec<String> {
     [
         "crawl",
         "--seeds",
@@ -49,16 +56,23 @@ pub fn crawl_args(dir: &str, db: &str) -> Vec<String> {
         &format!("{dir}/trust.toml"),
         "--db",
         db,
-        "--resolve",
-        "*.test=127.0.0.1",
         "--delay",
         "0",
         "--timeout",
         "4s",
     ]
     .iter()
+    .chain(names)
     .map(|s| s.to_string())
     .collect()
+}
+
+/// The DNS server `scripts/test` starts (`ECOSCOUT_TEST_DNS`, `IP:PORT`),
+/// which answers every `*.test` name with 127.0.0.1.
+pub fn test_dns() -> String {
+    std::env::var("ECOSCOUT_TEST_DNS").unwrap_or_else(|_| {
+        panic!("ECOSCOUT_TEST_DNS is not set: this test needs the DNS server scripts/test starts; run scripts/test")
+    })
 }
 
 /// Crawls the world in `dir` into `db`; panics with its errors if it fails.

@@ -1,8 +1,21 @@
-//! dnsmasq on loopback, for the tests that resolve names through a real
-//! DNS server (Debian's dnsmasq; `.ci/run` installs it).
+//! DNS servers on loopback for the tests named `dns_*`: the one
+//! `scripts/test` starts for the simulated world (every `*.test` name is
+//! 127.0.0.1), and dnsmasq started by a test that needs records of its own
+//! (Debian's dnsmasq; `scripts/test` installs it and puts it on the PATH).
 
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
+
+/// The DNS server `scripts/test` starts (`ECOSCOUT_TEST_DNS`), which
+/// answers every `*.test` name with 127.0.0.1.
+pub fn test_dns() -> SocketAddr {
+    let value = std::env::var("ECOSCOUT_TEST_DNS").unwrap_or_else(|_| {
+        panic!("ECOSCOUT_TEST_DNS is not set: this test needs the DNS server scripts/test starts; run scripts/test")
+    });
+    value
+        .parse()
+        .unwrap_or_else(|e| panic!("ECOSCOUT_TEST_DNS={value:?} is not IP:PORT: {e}"))
+}
 
 /// dnsmasq, killed when dropped.
 pub struct Dnsmasq {
@@ -53,7 +66,7 @@ pub fn dnsmasq(records: &[(&str, &str)]) -> Dnsmasq {
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| {
-            panic!("cannot start dnsmasq ({e}): install Debian's dnsmasq, as .ci/run does")
+            panic!("cannot start dnsmasq ({e}): run scripts/test, which installs it")
         });
     Dnsmasq {
         child,
