@@ -136,13 +136,16 @@ class Dns:
 class Sim:
     """An `ecoscout sim` world in its own process, on a free port."""
 
-    def __init__(self, suppliers, workdir, prerender=False, log_requests=False):
+    def __init__(self, suppliers, workdir, prerender=False, log_requests=False,
+                 latency=None, seed=SEED):
         self.dir = os.path.join(workdir, f"world-{suppliers}")
         extra = ["--prerender-documents"] if prerender else []
         if log_requests:
             extra.append("--log-requests")
+        if latency:
+            extra += ["--latency", latency]
         self.proc = subprocess.Popen(
-            [BIN, "sim", "--suppliers", str(suppliers), "--seed", str(SEED),
+            [BIN, "sim", "--suppliers", str(suppliers), "--seed", str(seed),
              "--out", self.dir, "--without", WITHOUT] + extra,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )

@@ -34,47 +34,6 @@ SEED = 11
 # 2 at a time (ecoscout's defaults, passed explicitly to both crawlers).
 DELAY_S = 1
 PER_HOST = 2
-DNSMASQ_ARGS = [
-    "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
-    "--no-poll", "--bind-interfaces", "--listen-address=127.0.0.1",
-    "--local=/test/", "--address=/test/127.0.0.1", "--pid-file=",
-]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def which(name, extra=()):
-    for path in [shutil.which(name)] + [os.path.join(d, name) for d in extra]:
-        if path and os.access(path, os.X_OK):
-            return path
-    raise RuntimeError(f"{name} not found (bench/run.sh --only fleet installs it)")
-
-
-class Dnsmasq:
-    """dnsmasq on a free loopback port, answering *.test with 127.0.0.1."""
-
-    def __init__(self):
-        self.port = free_port()
-        binary = which("dnsmasq", ["/usr/sbin"])
-        user = ["--user=root"] if os.getuid() == 0 else []
-        self.proc = subprocess.Popen(
-            [binary, *DNSMASQ_ARGS, f"--port={self.port}", *user],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        time.sleep(0.5)
-        if self.proc.poll() is not None:
-            raise RuntimeError("dnsmasq did not start")
-        self.addr = f"127.0.0.1:{self.port}"
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-
-
 class Postgres:
     """A throwaway PostgreSQL in a temporary folder, on loopback."""
 
@@ -119,22 +78,24 @@ class Postgres:
 
 
 def net_flags(dns, in_flight):
-    return ["--dns-server", dns.addr, "--private-names", "*.test",
+    return ["--dns-server", dns.address, "--private-names", "*.test",
             "--concurrency", str(in_flight)]
 
 
 def limit_flags():
-    return ["--delay", f"{DELAY_S}s", "--per-host-concurrency", str(PER_HOST)]
+    """The run's politeness, and the same page caps as Scrapy's."""
+    return ["--delay", f"{DELAY_S}s", "--per-host-concurrency", str(PER_HOST),
+            "--max-pages", str(bench.MAX_PAGES), "--max-depth", str(bench.MAX_DEPTH)]
 
 
-def timed_all(cmds):
+def timed_all(cmds, cwd=None):
     """Runs commands at once, each under /usr/bin/time -v; their figures."""
     results = [None] * len(cmds)
     errors = []
 
     def one(i, cmd):
         try:
-            results[i] = bench.timed(cmd, sample=True)
+            results[i] = bench.timed(cmd, cwd=cwd, sample=True)
         except Exception as e:  # reported after all have ended
             errors.append(e)
 
@@ -174,11 +135,11 @@ def crawl(mode, in_flight, workdir, dns, pg):
             extra["db_bytes"] = pg.size(name)
         else:
             feed = os.path.join(workdir, "scrapy-pages.jsonl")
-            cmd = bench.scrapy_crawl(sim.seeds, feed) + [
+            cmd = bench.scrapy_crawl(sim.seeds, feed, dns.address) + [
                 "--download-delay", str(DELAY_S), "--per-host-concurrency", str(PER_HOST),
-                "--concurrency", str(in_flight), "--dns-server", dns.addr,
+                "--concurrency", str(in_flight),
             ]
-            procs, wall = timed_all([cmd])
+            procs, wall = timed_all([cmd], cwd=bench.SPIDER_DIR)
             procs = [dict(p) for p in procs]
     finally:
         pages = sim.stop()
@@ -226,7 +187,7 @@ def main():
     started = time.time()
     rows = []
     with tempfile.TemporaryDirectory(prefix="ecoscout-fleet-") as workdir:
-        dns = Dnsmasq()
+        dns = bench.Dns(workdir)
         pg = Postgres(workdir) if any(m.startswith("pg") for m in modes) else None
         try:
             for in_flight in levels:

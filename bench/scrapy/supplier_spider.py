@@ -129,6 +129,8 @@ def main():
     parser.add_argument("--max-depth", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--per-host-concurrency", type=int, default=4)
+    parser.add_argument("--download-delay", type=float, default=0,
+                        help="seconds between requests to one site (Scrapy's DOWNLOAD_DELAY)")
     parser.add_argument("--dns-server", required=True, metavar="IP:PORT",
                         help="the DNS server that answers the seeds' names")
     parser.add_argument("--stats", help="write Scrapy's final stats here (JSON)")
@@ -144,7 +146,7 @@ def main():
         "ROBOTSTXT_OBEY": True,
         "CONCURRENT_REQUESTS": args.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": args.per_host_concurrency,
-        "DOWNLOAD_DELAY": 0,
+        "DOWNLOAD_DELAY": args.download_delay,
         "RANDOMIZE_DOWNLOAD_DELAY": False,
         "AUTOTHROTTLE_ENABLED": False,
         "DEPTH_LIMIT": args.max_depth,
