@@ -174,11 +174,14 @@ pub struct LocalNetArgs {
 }
 
 /// The screener of a run with `limits`, on this process's `local`
-/// resources, verifying against `trust`.
+/// resources, verifying against `trust`. With a `fleet` (the workers of a
+/// distributed run), the authorities' rates and in-flight limits and their
+/// answers are shared through PostgreSQL; without, they hold per process.
 pub fn screener(
     limits: &store::CrawlLimits,
     local: &LocalNetArgs,
     trust: Arc<TrustList>,
+    fleet: Option<Arc<store::PgFleet>>,
 ) -> Result<Screener> {
     if local.concurrency == 0 || limits.per_host_concurrency == 0 {
         bail!("--concurrency and --per-host-concurrency must be at least 1");
@@ -199,7 +202,7 @@ pub fn screener(
         .unwrap_or("ecoscout")
         .trim()
         .to_owned();
-    let fetcher = PoliteFetcher::new(
+    let mut fetcher = PoliteFetcher::new(
         http,
         Politeness {
             concurrency: local.concurrency,
@@ -209,6 +212,11 @@ pub fn screener(
             ..Politeness::default()
         },
     );
+    if let Some(fleet) = fleet {
+        fetcher = fetcher
+            .with_authority_gate(fleet.clone())
+            .with_answer_cache(fleet);
+    }
     Ok(Screener::new(
         fetcher,
         trust,
@@ -446,7 +454,12 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let mut summary = crate::summary::Summary::default();
     let interrupted = runtime.block_on(async {
-        let screener = Arc::new(screener(&args.net.limits.crawl_limits(), &args.net.local, trust)?);
+        let screener = Arc::new(screener(
+            &args.net.limits.crawl_limits(),
+            &args.net.local,
+            trust,
+            None,
+        )?);
         if let Some(addr) = args.serve {
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             eprintln!("serving the JSON API on http://{}", listener.local_addr()?);

@@ -104,8 +104,14 @@ pub struct RunTools {
 }
 
 impl RunTools {
-    /// The screener and weights of `plan`, on this worker's resources.
-    pub fn new(run: RunId, plan: &RunPlan, local: &LocalNetArgs) -> Result<RunTools> {
+    /// The screener and weights of `plan`, on this worker's resources,
+    /// sharing the authorities' limits and answers with the `fleet`.
+    pub fn new(
+        run: RunId,
+        plan: &RunPlan,
+        local: &LocalNetArgs,
+        fleet: Arc<store::PgFleet>,
+    ) -> Result<RunTools> {
         let trust = TrustList::from_toml(&plan.trust_list, &format!("run {run}'s trust list"))?;
         let weights = match &plan.weights {
             Some(text) => scoring::Weights::from_toml(text, &format!("run {run}'s weights"))?,
@@ -116,6 +122,7 @@ impl RunTools {
                 &plan.limits,
                 local,
                 Arc::new(trust),
+                Some(fleet),
             )?),
             weights: Arc::new(weights),
         })
@@ -370,6 +377,7 @@ pub fn crawl_distributed(
         }
     }
     let store = Arc::new(PgStore::open(url)?);
+    let fleet = Arc::new(store::PgFleet::connect(url)?);
     let config = crate::work_cmd::worker_config(
         None,
         args.net.local.clone(),
@@ -405,7 +413,7 @@ pub fn crawl_distributed(
             return anyhow::Ok((run, None));
         }
         let plan = store.plan(run.id).await?.context("the run has no plan")?;
-        let end = work_until_done(&store, &run, &plan, &config, args).await?;
+        let end = work_until_done(&store, fleet, &run, &plan, &config, args).await?;
         anyhow::Ok((run, Some(end)))
     })?;
     drop(runtime);
@@ -478,13 +486,14 @@ async fn resumable_run(store: &PgStore, digest: &str, shown: &str) -> Result<Run
 /// suppliers.
 async fn work_until_done(
     store: &Arc<PgStore>,
+    fleet: Arc<store::PgFleet>,
     run: &Run,
     plan: &RunPlan,
     config: &WorkerConfig,
     args: &crate::crawl_cmd::CrawlArgs,
 ) -> Result<RunEnd> {
     use std::io::Write as _;
-    let tools = Arc::new(RunTools::new(run.id, plan, &config.local)?);
+    let tools = Arc::new(RunTools::new(run.id, plan, &config.local, fleet)?);
     if let Some(addr) = args.serve {
         let listener = tokio::net::TcpListener::bind(addr)
             .await

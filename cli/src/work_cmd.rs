@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
-use store::PgStore;
+use store::{PgFleet, PgStore};
 
 use crate::crawl_cmd::{DbArgs, LocalNetArgs, parse_duration};
 use crate::fleet::{RunEnd, RunTools, WorkerConfig, default_worker_name, work_run};
@@ -73,10 +73,14 @@ pub fn worker_config(
     })
 }
 
-/// Opens the PostgreSQL store `--db` names; `work` has nothing to do on sled.
-pub fn open_pg(db: &DbArgs) -> Result<Arc<PgStore>> {
+/// Opens the PostgreSQL store `--db` names, and the fleet's shared limits
+/// and answers in it; `work` has nothing to do on sled.
+pub fn open_pg(db: &DbArgs) -> Result<(Arc<PgStore>, Arc<PgFleet>)> {
     match store::Location::parse(&db.db)? {
-        store::Location::Postgres(url) => Ok(Arc::new(PgStore::open(&url)?)),
+        store::Location::Postgres(url) => Ok((
+            Arc::new(PgStore::open(&url)?),
+            Arc::new(PgFleet::connect(&url)?),
+        )),
         store::Location::Sled(_) => bail!(
             "--db {}: workers share a PostgreSQL database (postgres://...); a sled database is crawled by one `ecoscout crawl`",
             db.shown()
@@ -85,7 +89,7 @@ pub fn open_pg(db: &DbArgs) -> Result<Arc<PgStore>> {
 }
 
 fn execute(args: WorkArgs) -> Result<()> {
-    let store = open_pg(&args.db)?;
+    let (store, fleet) = open_pg(&args.db)?;
     let config = worker_config(args.name, args.local, args.batch, args.lease)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
@@ -111,7 +115,7 @@ fn execute(args: WorkArgs) -> Result<()> {
                 let tools = match tools_of.get(&run.id) {
                     Some(tools) => tools.clone(),
                     None => {
-                        let tools = Arc::new(RunTools::new(run.id, &plan, &config.local)?);
+                        let tools = Arc::new(RunTools::new(run.id, &plan, &config.local, fleet.clone())?);
                         tools_of.insert(run.id, tools.clone());
                         tools
                     }

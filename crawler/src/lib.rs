@@ -20,6 +20,7 @@
 //!   controls); credentials are verified independently by `eco`.
 
 pub mod address;
+pub mod answer_cache;
 pub mod charset;
 pub mod classify;
 pub mod crawl;
@@ -27,6 +28,7 @@ pub mod dns;
 pub mod document;
 pub mod extract;
 pub mod fetch;
+pub mod gate;
 pub mod observation;
 pub mod openapi;
 pub mod page;

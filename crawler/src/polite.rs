@@ -3,18 +3,30 @@
 //! single window) goes through here, so that global and per-host
 //! concurrency, the per-host delay, robots.txt, retries and redirects are
 //! applied the same way to all.
+//!
+//! The authorities' hosts (the trust list's, see
+//! [`PoliteFetcher::with_authority_hosts`]) are services the buyer uses on
+//! agreed terms, not supplier sites: their requests skip the sites'
+//! per-host delay and concurrency and pass an [`AuthorityGate`] instead,
+//! and their GETs are first looked up in an [`AnswerCache`]. Both are
+//! in-process by default; a fleet of workers passes shared ones
+//! ([`PoliteFetcher::with_authority_gate`],
+//! [`PoliteFetcher::with_answer_cache`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use eco::trust::{HostLimits, origin};
 use eco::{FetchError, FetchResponse, Fetcher};
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use url::Url;
 
+use crate::answer_cache::{AnswerCache, Claim, FetchClaim, LocalAnswerCache, is_cacheable};
 use crate::fetch::{Hop, HttpFetcher, HttpRequest, MAX_REDIRECTS};
+use crate::gate::{AuthorityGate, GatePermit, LocalGate};
 use crate::robots::RobotsPolicy;
 
 /// Default number of requests in flight across all hosts.
@@ -35,6 +47,9 @@ const HOST_TABLE_SOFT_LIMIT: usize = 2048;
 /// nodes) in flight at most, apart from the sites' share: a node is asked
 /// a few calls per certificate, and must not be flooded by a crawl.
 pub const MAX_TRUSTED_IN_FLIGHT: usize = 8;
+/// How long an authority's answer is kept by default: the lifetime of the
+/// verifier's own checkpoint and status list cache.
+pub const ANSWER_TTL: Duration = eco::verify::CACHE_LIFETIME;
 
 /// The politeness settings.
 #[derive(Debug, Clone)]
@@ -56,6 +71,9 @@ pub struct Politeness {
     pub retry_backoff: Duration,
     /// The product token robots.txt groups are matched against.
     pub robots_agent: String,
+    /// How long a definite answer of an authority's host is kept in the
+    /// answer cache.
+    pub answer_ttl: Duration,
 }
 
 impl Default for Politeness {
@@ -67,6 +85,7 @@ impl Default for Politeness {
             max_retries: MAX_RETRIES,
             retry_backoff: RETRY_BACKOFF,
             robots_agent: "ecoscout".to_owned(),
+            answer_ttl: ANSWER_TTL,
         }
     }
 }
@@ -101,6 +120,11 @@ struct HostState {
     failing: AtomicBool,
     /// The host's registrable domain, worked out once rather than per request.
     site: Option<String>,
+    /// The host's key ([`origin`]).
+    key: String,
+    /// The robots.txt Crawl-delay, zero when none: an authority's host
+    /// has no site delay, but this one slows it.
+    crawl_delay: Mutex<Duration>,
 }
 
 /// Counters of what the fetcher did.
@@ -110,6 +134,8 @@ pub struct NetStats {
     pub requests: AtomicU64,
     /// Requests refused by robots.txt.
     pub robots_refusals: AtomicU64,
+    /// Requests to authorities' hosts answered from the answer cache.
+    pub answer_cache_hits: AtomicU64,
 }
 
 /// The fetcher every request of a screening goes through.
@@ -129,15 +155,22 @@ pub struct PoliteFetcher {
     /// how many screenings of it are in progress).
     sites: Arc<Mutex<HashMap<String, (HttpFetcher, usize)>>>,
     stats: Arc<NetStats>,
+    /// The authorities' hosts by [`origin`], with their limits.
+    authority_hosts: Arc<BTreeMap<String, HostLimits>>,
+    gate: Arc<dyn AuthorityGate>,
+    answers: Arc<dyn AnswerCache>,
 }
 
 fn host_key(url: &Url) -> String {
-    format!(
-        "{}://{}:{}",
-        url.scheme(),
-        url.host_str().unwrap_or_default(),
-        url.port_or_known_default().unwrap_or_default()
-    )
+    origin(url)
+}
+
+/// The slot a request holds while it runs.
+enum HostSlot {
+    /// A site's per-host permit.
+    Site(#[allow(dead_code)] OwnedSemaphorePermit),
+    /// An authority gate's permit.
+    Authority(#[allow(dead_code)] GatePermit),
 }
 
 impl PoliteFetcher {
@@ -152,7 +185,40 @@ impl PoliteFetcher {
             released: Arc::new(Mutex::new(HashMap::new())),
             sites: Arc::new(Mutex::new(HashMap::new())),
             stats: Arc::new(NetStats::default()),
+            authority_hosts: Arc::new(BTreeMap::new()),
+            gate: Arc::new(LocalGate::new()),
+            answers: Arc::new(LocalAnswerCache::new()),
         }
+    }
+
+    /// This fetcher with `hosts` (by [`origin`], as
+    /// [`eco::TrustList::authority_hosts`] gives them) treated as the
+    /// authorities' hosts: their requests pass the gate under their limits
+    /// instead of the sites' per-host delay and concurrency (a robots.txt
+    /// `Crawl-delay` still slows them), and their GETs are looked up in the
+    /// answer cache. [`crate::screen::Screener::new`] sets its trust list's.
+    pub fn with_authority_hosts(mut self, hosts: BTreeMap<String, HostLimits>) -> PoliteFetcher {
+        self.authority_hosts = Arc::new(hosts);
+        self
+    }
+
+    /// This fetcher with `gate` limiting requests to the authorities' hosts
+    /// (by default a [`LocalGate`] of its own).
+    pub fn with_authority_gate(mut self, gate: Arc<dyn AuthorityGate>) -> PoliteFetcher {
+        self.gate = gate;
+        self
+    }
+
+    /// This fetcher with `cache` keeping the authorities' definite answers
+    /// (by default a [`LocalAnswerCache`] of its own).
+    pub fn with_answer_cache(mut self, cache: Arc<dyn AnswerCache>) -> PoliteFetcher {
+        self.answers = cache;
+        self
+    }
+
+    /// The authorities' hosts this fetcher knows, with their limits.
+    pub fn authority_hosts(&self) -> &BTreeMap<String, HostLimits> {
+        &self.authority_hosts
     }
 
     /// Starts screening `site` (a registrable domain): its hosts' requests
@@ -261,6 +327,8 @@ impl PoliteFetcher {
                     last_used: Mutex::new(Instant::now()),
                     failing: AtomicBool::new(false),
                     site: crate::urlnorm::site_of(url),
+                    key: key.clone(),
+                    crawl_delay: Mutex::new(Duration::ZERO),
                 })
             })
             .clone();
@@ -270,8 +338,35 @@ impl PoliteFetcher {
         state
     }
 
-    /// Waits for a per-host slot (concurrency and delay), then a global one.
-    async fn slot(&self, state: &HostState) -> (OwnedSemaphorePermit, OwnedSemaphorePermit) {
+    /// Waits for a per-host slot (the site's concurrency and delay, or the
+    /// authority gate), then a global one.
+    async fn slot(&self, state: &HostState) -> (HostSlot, OwnedSemaphorePermit) {
+        let host_permit = match self.authority_hosts.get(&state.key) {
+            Some(limits) => HostSlot::Authority(self.authority_slot(state, *limits).await),
+            None => HostSlot::Site(self.site_slot(state).await),
+        };
+        let global_permit = self
+            .global
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the global semaphore is never closed");
+        (host_permit, global_permit)
+    }
+
+    /// The gate's leave for an authority's host, at the slower of its
+    /// limits' rate and its robots.txt Crawl-delay.
+    async fn authority_slot(&self, state: &HostState, limits: HostLimits) -> GatePermit {
+        let crawl_delay = state.crawl_delay.lock().map(|d| *d).unwrap_or_default();
+        let limits = HostLimits {
+            interval: limits.interval.max(crawl_delay),
+            ..limits
+        };
+        self.gate.admit(&state.key, limits).await
+    }
+
+    /// A site's per-host slot: its concurrency, then its delay.
+    async fn site_slot(&self, state: &HostState) -> OwnedSemaphorePermit {
         let host_permit = state
             .permits
             .clone()
@@ -291,19 +386,28 @@ impl PoliteFetcher {
             start - now
         };
         tokio::time::sleep(wait).await;
-        let global_permit = self
-            .global
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the global semaphore is never closed");
-        (host_permit, global_permit)
+        host_permit
     }
 
     /// One hop through the host's slot, with retries for connection
     /// failures, 429 and 503.
     async fn hop(&self, state: &HostState, request: &HttpRequest) -> Result<Hop, FetchError> {
         self.timed_hop(state, request).await.0
+    }
+
+    /// For a GET of an authority's `url`: the answer cache's answer (or
+    /// the answer another asker is fetching, once it is kept), else the
+    /// claim to fetch it, to hold until its answer is kept.
+    async fn cached_or_claim(&self, url: &Url) -> Result<FetchResponse, FetchClaim> {
+        let answer = match self.answers.get(url).await {
+            Some(answer) => answer,
+            None => match self.answers.claim(url).await {
+                Claim::Answered(answer) => answer,
+                Claim::Fetch(claim) => return Err(claim),
+            },
+        };
+        self.stats.answer_cache_hits.fetch_add(1, Ordering::Relaxed);
+        Ok(answer)
     }
 
     /// A hop, and the time its last attempt spent on the network (waiting
@@ -362,21 +466,27 @@ impl PoliteFetcher {
                 let Ok(robots_url) = url.join("/robots.txt") else {
                     return Ok(RobotsPolicy::allow_all());
                 };
-                let agent = &self.politeness.robots_agent;
+                let cache_key = self
+                    .authority_hosts
+                    .contains_key(&state.key)
+                    .then(|| robots_url.clone());
+                // Held until the answer is kept (or the fetch failed).
+                let mut _claim = None;
+                if let Some(key) = &cache_key {
+                    match self.cached_or_claim(key).await {
+                        Ok(response) => return Ok(self.robots_policy(&state, &response)),
+                        Err(claim) => _claim = Some(claim),
+                    }
+                }
                 let mut request = HttpRequest::get(robots_url, "text/plain, */*;q=0.1");
                 for _ in 0..=MAX_REDIRECTS {
                     let target = self.host(&request.url);
                     match self.hop(&target, &request).await {
                         Ok(Hop::Response { response, .. }) => {
-                            let policy =
-                                RobotsPolicy::from_response(agent, response.status, &response.body);
-                            if let Some(delay) = policy.crawl_delay()
-                                && let Ok(mut d) = state.delay.lock()
-                                && delay > *d
-                            {
-                                *d = delay;
+                            if let Some(key) = &cache_key {
+                                self.keep(key, &response).await;
                             }
-                            return Ok(policy);
+                            return Ok(self.robots_policy(&state, &response));
                         }
                         Ok(Hop::Redirect { location, .. }) => {
                             request = HttpRequest::get(location, &request.accept)
@@ -393,6 +503,34 @@ impl PoliteFetcher {
             })
             .await
             .clone()
+    }
+
+    /// Keeps an authority's answer to `url` in the answer cache, when it
+    /// is definite.
+    async fn keep(&self, url: &Url, response: &FetchResponse) {
+        if is_cacheable(response) {
+            self.answers
+                .put(url, response, self.politeness.answer_ttl)
+                .await;
+        }
+    }
+
+    /// The robots.txt policy an answer gives; its Crawl-delay raises the
+    /// host's delay.
+    fn robots_policy(&self, state: &HostState, response: &FetchResponse) -> RobotsPolicy {
+        let agent = &self.politeness.robots_agent;
+        let policy = RobotsPolicy::from_response(agent, response.status, &response.body);
+        if let Some(delay) = policy.crawl_delay() {
+            if let Ok(mut d) = state.delay.lock()
+                && delay > *d
+            {
+                *d = delay;
+            }
+            if let Ok(mut d) = state.crawl_delay.lock() {
+                *d = delay;
+            }
+        }
+        policy
     }
 
     /// Makes a request politely, following redirects hop by hop, each hop
@@ -430,7 +568,14 @@ impl PoliteFetcher {
         mut request: HttpRequest,
     ) -> Result<(FetchResponse, Duration), NetError> {
         let mut spent = Duration::ZERO;
-        for _ in 0..=MAX_REDIRECTS {
+        // A GET to an authority's host is answered from the answer cache
+        // when it can be, and its definite answer kept there.
+        let cache_key = (request.form.is_none()
+            && self.authority_hosts.contains_key(&host_key(&request.url)))
+        .then(|| request.url.clone());
+        // Held until the answer is kept (or the request failed).
+        let mut _claim = None;
+        for hop_number in 0..=MAX_REDIRECTS {
             self.http.check_url(&request.url)?;
             if request.url.path() != "/robots.txt" {
                 let robots = self.robots(&request.url).await?;
@@ -442,11 +587,24 @@ impl PoliteFetcher {
                     });
                 }
             }
+            if hop_number == 0
+                && let Some(key) = &cache_key
+            {
+                match self.cached_or_claim(key).await {
+                    Ok(response) => return Ok((response, Duration::ZERO)),
+                    Err(claim) => _claim = Some(claim),
+                }
+            }
             let state = self.host(&request.url);
             let (hop, hop_time) = self.timed_hop(&state, &request).await;
             spent += hop_time;
             match hop? {
-                Hop::Response { response, .. } => return Ok((response, spent)),
+                Hop::Response { response, .. } => {
+                    if let Some(key) = &cache_key {
+                        self.keep(key, &response).await;
+                    }
+                    return Ok((response, spent));
+                }
                 Hop::Redirect { status, location } => {
                     // 307 and 308 keep the method and body; the others become GET.
                     request = match (status, request.form.take()) {

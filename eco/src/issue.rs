@@ -385,6 +385,8 @@ impl IssuingAuthority {
             status_prefixes: Some(vec![format!("{}status/", self.base_url)]),
             single_window_url: Some(self.single_window_url.clone()),
             portals: Some(self.portals.clone()),
+            requests_per_second: None,
+            max_in_flight: None,
             key: vec![KeyEntry {
                 id: Some(self.signer.verification_method.clone()),
                 public_key_multibase: Some(self.signer.public_key_multibase()),

@@ -13,6 +13,7 @@
 pub mod export;
 pub mod html;
 pub mod model;
+pub mod pg_fleet;
 pub mod pg_queue;
 pub mod pg_store;
 pub mod report;
@@ -22,6 +23,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 pub use model::{Filter, Record, Run, RunId, RunSelect, RunStatus};
+pub use pg_fleet::PgFleet;
 pub use pg_queue::{Claim, CrawlLimits, QueueCounts, RunPlan, WorkerInfo};
 pub use pg_store::PgStore;
 pub use sled_store::SledStore;

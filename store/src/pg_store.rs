@@ -50,6 +50,7 @@ const MIGRATION_LOCK: i64 = 0x6563_6f73_636f_7574; // "ecoscout"
 pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_queue.sql"),
+    include_str!("../migrations/0003_fleet.sql"),
 ];
 
 /// The schema version this build reads and writes on PostgreSQL.
@@ -67,7 +68,7 @@ pub struct PgStore {
 
 /// An error with its causes: the driver's own message is often only "db
 /// error", the server's words being in its source.
-fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {
@@ -227,7 +228,7 @@ pub(crate) async fn client(pool: &Pool) -> Result<deadpool_postgres::Object, Sto
 
 /// Applies the migrations this database lacks, under an advisory lock so
 /// that two processes opening a new database do not race.
-async fn migrate(pool: &Pool, shown: &str) -> Result<(), StoreError> {
+pub(crate) async fn migrate(pool: &Pool, shown: &str) -> Result<(), StoreError> {
     let mut client = pool
         .get()
         .await

@@ -28,6 +28,7 @@ struct Crawled {
     truth: BTreeMap<String, Value>,
     observations: HashMap<String, Observation>,
     elapsed: Duration,
+    trust: Arc<TrustList>,
 }
 
 async fn crawl_world(suppliers: usize, seed: u64, hostile: bool) -> Crawled {
@@ -69,7 +70,7 @@ async fn crawl_world_with(
     );
     let screener = Arc::new(Screener::new(
         fetcher,
-        trust,
+        trust.clone(),
         ScreenConfig {
             max_pages: MAX_PAGES,
             max_depth: 4,
@@ -92,6 +93,7 @@ async fn crawl_world_with(
         truth,
         observations,
         elapsed,
+        trust,
     }
 }
 
@@ -245,9 +247,19 @@ fn differences(truth: &Value, o: &Observation) -> Vec<String> {
     out
 }
 
-/// Checks the server's request log: user agent, per-host concurrency, no
-/// forbidden or loopback target requested.
-fn check_requests(log: &[RequestRecord], truth: &BTreeMap<String, Value>) {
+/// Checks the server's request log: user agent, per-host concurrency (a
+/// site's, or an authority host's from the trust list), no forbidden or
+/// loopback target requested.
+fn check_requests(log: &[RequestRecord], truth: &BTreeMap<String, Value>, trust: &TrustList) {
+    let authority_in_flight: HashMap<String, i32> = trust
+        .authority_hosts()
+        .iter()
+        .map(|(origin, limits)| {
+            let host = Url::parse(origin).unwrap().host_str().unwrap().to_owned();
+            (host, limits.max_in_flight as i32)
+        })
+        .collect();
+    assert!(!authority_in_flight.is_empty());
     assert!(!log.is_empty());
     for r in log {
         assert!(
@@ -289,10 +301,11 @@ fn check_requests(log: &[RequestRecord], truth: &BTreeMap<String, Value>) {
             now += delta;
             most = most.max(now);
         }
-        assert!(
-            most <= PER_HOST as i32,
-            "{host} had {most} requests in flight"
-        );
+        let limit = authority_in_flight
+            .get(host)
+            .copied()
+            .unwrap_or(PER_HOST as i32);
+        assert!(most <= limit, "{host} had {most} requests in flight");
     }
 }
 
@@ -384,7 +397,7 @@ async fn a_crawl_of_220_suppliers_matches_the_truth() {
         let profile = format!("tradetrust_{case}");
         assert!(profiles.contains(profile.as_str()), "no {profile} supplier");
     }
-    check_requests(&crawled.world.requests(), &crawled.truth);
+    check_requests(&crawled.world.requests(), &crawled.truth, &crawled.trust);
     check_scores(&crawled);
     // The trap site's host saw no more page requests than the cap allows
     // (plus robots.txt and sitemaps).
@@ -426,7 +439,7 @@ async fn dns_a_crawl_of_220_suppliers_matches_the_truth() {
         })
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    check_requests(&crawled.world.requests(), &crawled.truth);
+    check_requests(&crawled.world.requests(), &crawled.truth, &crawled.trust);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -455,5 +468,5 @@ async fn a_hostile_world_finishes_in_bounded_time_with_errors_recorded() {
         }
     }
     assert!(hostile >= 9, "only {hostile} hostile suppliers");
-    check_requests(&crawled.world.requests(), &crawled.truth);
+    check_requests(&crawled.world.requests(), &crawled.truth, &crawled.trust);
 }

@@ -307,7 +307,8 @@ impl Run<'_> {
 
 impl Screener {
     /// A screener whose requests all go through `fetcher`, verifying
-    /// against `trust`.
+    /// against `trust`; the fetcher treats the trust list's authority hosts
+    /// as such ([`PoliteFetcher::with_authority_hosts`]).
     pub fn new(fetcher: PoliteFetcher, trust: Arc<TrustList>, config: ScreenConfig) -> Screener {
         let mut portals: Vec<String> = builtin_portals()
             .iter()
@@ -317,6 +318,7 @@ impl Screener {
             portals.extend(authority.portals.iter().cloned());
         }
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let fetcher = fetcher.with_authority_hosts(trust.authority_hosts().clone());
         Screener {
             verifier: Verifier::new(trust, fetcher.clone()),
             fetcher,

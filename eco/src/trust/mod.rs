@@ -6,8 +6,9 @@
 
 pub mod ethereum;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
+use std::time::Duration;
 
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,20 @@ use ethereum::{
 
 /// Largest trust list file read, in bytes.
 pub const MAX_TRUST_LIST_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Requests per second to an authority's host when the trust list sets no
+/// `requests_per_second`: what one polite crawler sent to any host before
+/// (one request a second), now for the whole fleet.
+pub const DEFAULT_REQUESTS_PER_SECOND: f64 = 1.0;
+/// Requests in flight to an authority's host when the trust list sets no
+/// `max_in_flight`: the sites' per-host default.
+pub const DEFAULT_MAX_IN_FLIGHT: u32 = 2;
+/// Smallest `requests_per_second` accepted: one request a minute.
+pub const MIN_REQUESTS_PER_SECOND: f64 = 1.0 / 60.0;
+/// Largest `requests_per_second` accepted.
+pub const MAX_REQUESTS_PER_SECOND: f64 = 1000.0;
+/// Largest `max_in_flight` accepted.
+pub const MAX_IN_FLIGHT_LIMIT: u32 = 64;
 
 /// The trust list as written in TOML. Every field is optional here so that
 /// validation can name the authority and the field that is missing.
@@ -63,6 +78,15 @@ pub struct AuthorityEntry {
     /// Official verification portal hosts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub portals: Option<Vec<String>>,
+    /// Requests per second the buyer's terms allow to each of the
+    /// authority's hosts (log, status lists, single window), for the whole
+    /// fleet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests_per_second: Option<f64>,
+    /// Requests in flight the buyer's terms allow to each of the
+    /// authority's hosts, for the whole fleet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<u32>,
     /// `[[authority.key]]` tables.
     #[serde(default)]
     pub key: Vec<KeyEntry>,
@@ -154,6 +178,54 @@ pub struct LogConfig {
     pub key: NoteVerifier,
 }
 
+/// The rate and concurrency an authority's terms set, as the trust list
+/// gives them (None: not given).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuthorityTerms {
+    /// Least time between the starts of two requests to one of its hosts
+    /// (1 / `requests_per_second`).
+    pub interval: Option<Duration>,
+    /// Requests in flight to one of its hosts at most.
+    pub max_in_flight: Option<u32>,
+}
+
+/// The fleet-wide limits on requests to one authority host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HostLimits {
+    /// Least time between the starts of two requests (1 / requests per
+    /// second).
+    pub interval: Duration,
+    /// Requests in flight at most.
+    pub max_in_flight: u32,
+}
+
+impl HostLimits {
+    /// The polite defaults: [`DEFAULT_REQUESTS_PER_SECOND`] and
+    /// [`DEFAULT_MAX_IN_FLIGHT`].
+    pub fn polite_default() -> HostLimits {
+        HostLimits {
+            interval: Duration::from_secs_f64(1.0 / DEFAULT_REQUESTS_PER_SECOND),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+
+    /// Requests per second.
+    pub fn requests_per_second(&self) -> f64 {
+        1.0 / self.interval.as_secs_f64().max(f64::MIN_POSITIVE)
+    }
+}
+
+/// The key a host's limits are kept under: `scheme://host:port` (the
+/// port given or the scheme's default), as the crawler keys its hosts.
+pub fn origin(url: &Url) -> String {
+    format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or_default()
+    )
+}
+
 /// A validated issuing authority.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authority {
@@ -179,9 +251,28 @@ pub struct Authority {
     pub single_window_url: Option<Url>,
     /// Hosts of its official verification portals (lower case).
     pub portals: Vec<String>,
+    /// The rate and concurrency its terms allow on its hosts.
+    pub terms: AuthorityTerms,
 }
 
 impl Authority {
+    /// Its hosts, as [`origin`] keys: those of its log, status list
+    /// prefixes and single window. Portals are public websites, not
+    /// services used on terms, and are not among them.
+    pub fn hosts(&self) -> Vec<String> {
+        let mut hosts: Vec<String> = self
+            .log
+            .iter()
+            .map(|l| &l.url)
+            .chain(&self.status_prefixes)
+            .chain(&self.single_window_url)
+            .map(origin)
+            .collect();
+        hosts.sort();
+        hosts.dedup();
+        hosts
+    }
+
     /// The key whose id is `verification_method`.
     pub fn key(&self, verification_method: &str) -> Option<&TrustedKey> {
         self.keys.iter().find(|k| k.id == verification_method)
@@ -204,6 +295,7 @@ impl Authority {
 pub struct TrustList {
     authorities: Vec<Authority>,
     ethereum: Vec<EthereumNode>,
+    hosts: BTreeMap<String, HostLimits>,
 }
 
 impl TrustList {
@@ -309,10 +401,25 @@ impl TrustList {
                 }
             }
         }
+        let hosts = host_limits(&authorities);
         Ok(TrustList {
             authorities,
             ethereum,
+            hosts,
         })
+    }
+
+    /// The authorities' hosts (see [`Authority::hosts`]) by [`origin`],
+    /// each with its limits: on a host several authorities name (a shared
+    /// single window), the strictest rate and concurrency any of them sets;
+    /// the polite defaults ([`HostLimits::polite_default`]) where none does.
+    pub fn authority_hosts(&self) -> &BTreeMap<String, HostLimits> {
+        &self.hosts
+    }
+
+    /// The limits of `url`'s host when it is an authority's host.
+    pub fn host_limits(&self, url: &Url) -> Option<HostLimits> {
+        self.hosts.get(&origin(url)).copied()
     }
 
     /// All authorities, in file order.
@@ -455,6 +562,7 @@ fn validate(entry: &AuthorityEntry, n: usize, file: &str) -> Result<Authority, T
     for portal in entry.portals.iter().flatten() {
         portals.push(portal_host(portal).map_err(|p| err("portals", p))?);
     }
+    let terms = validate_terms(entry).map_err(|(field, problem)| err(field, problem))?;
     let mut document_stores: Vec<DocumentStore> = Vec::new();
     for (k, store) in entry.document_store.iter().enumerate() {
         let field = |f: &str| format!("document_store[{k}].{f}");
@@ -500,6 +608,70 @@ fn validate(entry: &AuthorityEntry, n: usize, file: &str) -> Result<Authority, T
         status_prefixes,
         single_window_url,
         portals,
+        terms,
+    })
+}
+
+/// The limits of every authority host: per field, the strictest value the
+/// authorities naming the host set, else the default.
+fn host_limits(authorities: &[Authority]) -> BTreeMap<String, HostLimits> {
+    let mut terms: BTreeMap<String, AuthorityTerms> = BTreeMap::new();
+    for authority in authorities {
+        for host in authority.hosts() {
+            let merged = terms.entry(host).or_default();
+            merged.interval = merged.interval.max(authority.terms.interval);
+            merged.max_in_flight = match (merged.max_in_flight, authority.terms.max_in_flight) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+    }
+    let default = HostLimits::polite_default();
+    terms
+        .into_iter()
+        .map(|(host, t)| {
+            let limits = HostLimits {
+                interval: t.interval.unwrap_or(default.interval),
+                max_in_flight: t.max_in_flight.unwrap_or(default.max_in_flight),
+            };
+            (host, limits)
+        })
+        .collect()
+}
+
+/// Validates `requests_per_second` and `max_in_flight`.
+fn validate_terms(entry: &AuthorityEntry) -> Result<AuthorityTerms, (&'static str, String)> {
+    let interval = match entry.requests_per_second {
+        None => None,
+        Some(rate)
+            if rate.is_finite()
+                && (MIN_REQUESTS_PER_SECOND..=MAX_REQUESTS_PER_SECOND).contains(&rate) =>
+        {
+            Some(Duration::from_secs_f64(1.0 / rate))
+        }
+        Some(rate) => {
+            return Err((
+                "requests_per_second",
+                format!(
+                    "{rate} is not a rate from {MIN_REQUESTS_PER_SECOND:.4} (one a minute) \
+                     to {MAX_REQUESTS_PER_SECOND}"
+                ),
+            ));
+        }
+    };
+    let max_in_flight = match entry.max_in_flight {
+        None => None,
+        Some(n) if (1..=MAX_IN_FLIGHT_LIMIT).contains(&n) => Some(n),
+        Some(n) => {
+            return Err((
+                "max_in_flight",
+                format!("{n} is not a number of requests from 1 to {MAX_IN_FLIGHT_LIMIT}"),
+            ));
+        }
+    };
+    Ok(AuthorityTerms {
+        interval,
+        max_in_flight,
     })
 }
 
@@ -649,6 +821,100 @@ portals = ["check.ccpiteco.net"]
         assert!(error_for("").contains("names no [[authority]]"));
         let no_keys = GOOD.split("  [[authority.key]]").next().unwrap().to_owned();
         assert!(error_for(&no_keys).contains("field `key`"));
+    }
+
+    #[test]
+    fn authority_hosts_get_their_terms_or_the_polite_defaults() {
+        let list = TrustList::from_toml(GOOD, "t.toml").expect("valid");
+        let hosts: Vec<&str> = list.authority_hosts().keys().map(String::as_str).collect();
+        // The log and status lists share a host; the portal is not one.
+        assert_eq!(
+            hosts,
+            ["https://eco.ccpit.example:443", "https://sw.example:443"]
+        );
+        assert!(
+            list.authority_hosts()
+                .values()
+                .all(|l| *l == HostLimits::polite_default())
+        );
+        assert_eq!(
+            HostLimits::polite_default().max_in_flight,
+            DEFAULT_MAX_IN_FLIGHT
+        );
+        assert!(
+            (HostLimits::polite_default().requests_per_second() - DEFAULT_REQUESTS_PER_SECOND)
+                .abs()
+                < 1e-9
+        );
+        let portal = Url::parse("https://check.ccpiteco.net/x").unwrap();
+        assert_eq!(list.host_limits(&portal), None);
+
+        // A second authority on the same single window: per field, the
+        // strictest value set wins, and a set value beats the default.
+        let other = GOOD
+            .replace("cn-ccpit", "vn-moit")
+            .replace("eco.ccpit.example", "eco.moit.example")
+            .replace("check.ccpiteco.net", "check.moit.example");
+        let text = format!(
+            "{}\n{}",
+            GOOD.replacen(
+                "portals =",
+                "requests_per_second = 20\nmax_in_flight = 3\nportals =",
+                1
+            ),
+            other.replacen("portals =", "requests_per_second = 12.5\nportals =", 1)
+        );
+        let list = TrustList::from_toml(&text, "t.toml").expect("valid");
+        let limits = |url: &str| list.host_limits(&Url::parse(url).unwrap()).unwrap();
+        let sw = limits("https://sw.example/v1/certificates/X");
+        assert_eq!(sw.interval, Duration::from_millis(80));
+        assert_eq!(sw.max_in_flight, 3);
+        let cn = limits("https://eco.ccpit.example/log/checkpoint");
+        assert_eq!(
+            (cn.interval, cn.max_in_flight),
+            (Duration::from_millis(50), 3)
+        );
+        let vn = limits("https://eco.moit.example/status/1");
+        assert_eq!(
+            (vn.interval, vn.max_in_flight),
+            (Duration::from_millis(80), DEFAULT_MAX_IN_FLIGHT)
+        );
+    }
+
+    #[test]
+    fn terms_out_of_bounds_are_errors() {
+        let with = |line: &str| GOOD.replacen("portals =", &format!("{line}\nportals ="), 1);
+        for bad in [
+            "requests_per_second = 0",
+            "requests_per_second = -1",
+            "requests_per_second = nan",
+            "requests_per_second = inf",
+            "requests_per_second = 0.001",
+            "requests_per_second = 1000.5",
+        ] {
+            let e = error_for(&with(bad));
+            assert!(
+                e.starts_with("t.toml: authority \"cn-ccpit\": field `requests_per_second`:"),
+                "{bad}: {e}"
+            );
+        }
+        for bad in ["max_in_flight = 0", "max_in_flight = 65"] {
+            let e = error_for(&with(bad));
+            assert!(e.contains("field `max_in_flight`"), "{bad}: {e}");
+        }
+        // Not a whole number, or negative: the parser names the line.
+        let e = error_for(&with("max_in_flight = -1"));
+        assert!(e.contains("max_in_flight") && e.contains("line"), "{e}");
+        for good in [
+            "requests_per_second = 1000",
+            "requests_per_second = 0.02",
+            "max_in_flight = 64",
+        ] {
+            assert!(
+                TrustList::from_toml(&with(good), "t.toml").is_ok(),
+                "{good}"
+            );
+        }
     }
 
     const TRADETRUST: &str = r#"

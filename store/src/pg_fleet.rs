@@ -1,0 +1,680 @@
+//! One politeness for a fleet of workers, kept in PostgreSQL: the
+//! [`AuthorityGate`] and the [`AnswerCache`] of every worker's
+//! [`crawler::polite::PoliteFetcher`], so that N workers ask each
+//! authority what one process would.
+//!
+//! Tables (migration `0003_fleet.sql`): `fleet_rate` (per authority host,
+//! when its next request may start: one `UPDATE` reserves a start time and
+//! moves it one interval on, and the worker sleeps until its start),
+//! `fleet_slots` (per host, `max_in_flight` leased rows, claimed with `FOR
+//! UPDATE SKIP LOCKED` and freed after the request, or when their lease
+//! expires if the worker was killed), `fleet_answers` (definite answers
+//! by URL until they expire; expired rows are deleted) and
+//! `fleet_fetching` (who is fetching a missing answer, so that the other
+//! askers wait for it rather than ask too).
+//!
+//! Runtime: like [`crate::PgStore`], a [`PgFleet`] owns a small runtime
+//! where its connection pool lives and its queries run; the gate and the
+//! cache are called from the crawl's runtime (any runtime), which awaits
+//! each query's task without blocking, and only sleeps there. Dropping a
+//! permit frees its slot on the fleet's runtime.
+//!
+//! A database that fails or stalls never stops a crawl: the gate falls back
+//! to the process's own limits ([`LocalGate`]) and the cache to no cache,
+//! with a warning (at most one per [`WARN_INTERVAL`]).
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::str::FromStr as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crawler::answer_cache::{AnswerCache, Claim, FetchClaim, cache_key, is_cacheable};
+use crawler::gate::{AuthorityGate, BoxFuture, GatePermit, LocalGate};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use eco::FetchResponse;
+use eco::trust::HostLimits;
+use tokio_postgres::NoTls;
+use url::Url;
+
+use crate::pg_store::{chain, migrate};
+use crate::{StoreError, redact};
+
+/// Connections one worker's fleet state keeps open at most.
+pub const FLEET_POOL_SIZE: usize = 4;
+/// Threads of the fleet state's own runtime.
+pub const FLEET_RUNTIME_THREADS: usize = 1;
+/// Longest time one database call may take before the gate or the cache
+/// falls back (local limits, no cache).
+pub const DB_CALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest time to wait for a new connection to the server.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a claimed in-flight slot is held at most: longer than any one
+/// request (the crawler's time limit per request, 15 s by default), so
+/// that only a killed worker's slot expires.
+pub const SLOT_LEASE: Duration = Duration::from_secs(120);
+/// How long a claim to fetch a missing answer holds at most: other askers
+/// wait for its answer until then (a killed worker's claim expires).
+pub const FETCH_CLAIM_LEASE: Duration = Duration::from_secs(60);
+/// First wait before asking again for a free slot, or for an answer
+/// another worker is fetching; it doubles up to [`POLL_MAX`].
+pub const POLL_MIN: Duration = Duration::from_millis(10);
+/// Longest wait between two such asks.
+pub const POLL_MAX: Duration = Duration::from_millis(200);
+/// How often a worker deletes the expired answers.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+/// Least time between two warnings about the database.
+pub const WARN_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The state a fleet of workers shares in PostgreSQL: an
+/// [`AuthorityGate`] and an [`AnswerCache`] (hand the same `Arc<PgFleet>`
+/// as both to [`crawler::polite::PoliteFetcher::with_authority_gate`] and
+/// [`crawler::polite::PoliteFetcher::with_answer_cache`]).
+pub struct PgFleet {
+    inner: Arc<Inner>,
+}
+
+/// What the fleet's tasks need: the pool, and the warning clock. Tasks on
+/// the fleet's runtime hold this, never the runtime itself.
+struct Db {
+    pool: Pool,
+    last_warning: Mutex<Option<Instant>>,
+}
+
+struct Inner {
+    /// Taken by `drop`, which shuts it down without blocking.
+    runtime: Option<tokio::runtime::Runtime>,
+    db: Arc<Db>,
+    /// This worker's holder names start with it.
+    token: String,
+    next_holder: AtomicU64,
+    /// Hosts whose slot rows this worker has made sure of, with the count.
+    slots_made: Mutex<HashSet<(String, u32)>>,
+    /// Used when the database fails.
+    local: LocalGate,
+    last_sweep: Mutex<Option<Instant>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl PgFleet {
+    /// Connects to the database at `url` (`postgres://` or
+    /// `postgresql://`), creating or upgrading its schema as
+    /// [`crate::PgStore::open`] does. Blocks the calling thread until the
+    /// schema is ready (it may be called inside an async runtime).
+    pub fn connect(url: &str) -> Result<PgFleet, StoreError> {
+        let shown = redact(url);
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::BadLocation(format!("{shown}: {e}")))?;
+        config.connect_timeout(CONNECT_TIMEOUT);
+        if config.get_application_name().is_none() {
+            config.application_name("ecoscout-fleet");
+        }
+        let db = |e: &dyn std::error::Error| StoreError::Database(chain(e));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(FLEET_RUNTIME_THREADS)
+            .thread_name("ecoscout-fleet")
+            .enable_all()
+            .build()
+            .map_err(|e| db(&e))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(FLEET_POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(DB_CALL_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| db(&e))?;
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let migration_pool = pool.clone();
+        runtime.spawn(async move {
+            let _ = tx.send(migrate(&migration_pool, &shown).await);
+        });
+        let migrated = rx
+            .recv()
+            .map_err(|_| StoreError::Database("a database task stopped unexpectedly".into()));
+        if let Err(e) = migrated.and_then(|m| m) {
+            runtime.shutdown_background();
+            return Err(e);
+        }
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        Ok(PgFleet {
+            inner: Arc::new(Inner {
+                runtime: Some(runtime),
+                db: Arc::new(Db {
+                    pool,
+                    last_warning: Mutex::new(None),
+                }),
+                token: format!("{}-{started}", std::process::id()),
+                next_holder: AtomicU64::new(0),
+                slots_made: Mutex::new(HashSet::new()),
+                local: LocalGate::new(),
+                last_sweep: Mutex::new(None),
+            }),
+        })
+    }
+}
+
+impl Db {
+    /// Runs `job` with a connection, within [`DB_CALL_TIMEOUT`]; the error
+    /// is a message for a warning. Called on the fleet's runtime.
+    async fn run<T, F, Fut>(&self, job: F) -> Result<T, String>
+    where
+        F: FnOnce(deadpool_postgres::Object) -> Fut,
+        Fut: Future<Output = Result<T, tokio_postgres::Error>>,
+    {
+        let work = async {
+            let client = self.pool.get().await.map_err(|e| chain(&e))?;
+            job(client).await.map_err(|e| chain(&e))
+        };
+        tokio::time::timeout(DB_CALL_TIMEOUT, work)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {DB_CALL_TIMEOUT:?}")))
+    }
+
+    /// Logs a database failure, at most once per [`WARN_INTERVAL`].
+    fn warn(&self, what: &str, error: &str) {
+        let mut last = self.last_warning.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|t| t.elapsed() < WARN_INTERVAL) {
+            tracing::debug!("fleet database: {what}: {error}");
+            return;
+        }
+        *last = Some(Instant::now());
+        tracing::warn!(
+            "fleet database: {what}: {error}; this worker falls back to its own limits and no shared cache until it answers"
+        );
+    }
+
+    /// Frees a slot (only if `holder` still holds it).
+    async fn release(&self, host: String, slot: i32, holder: String) -> Result<(), String> {
+        self.run(move |client| async move {
+            client
+                .execute(
+                    "UPDATE fleet_slots SET holder = NULL, expires_at = '-infinity'
+                     WHERE host = $1 AND slot = $2 AND holder = $3",
+                    &[&host, &slot, &holder],
+                )
+                .await
+                .map(drop)
+        })
+        .await
+    }
+}
+
+impl Db {
+    /// Drops a claim to fetch (only if `holder` still holds it).
+    async fn release_fetch(&self, url: String, holder: String) -> Result<(), String> {
+        self.run(move |client| async move {
+            client
+                .execute(
+                    "DELETE FROM fleet_fetching WHERE url = $1 AND holder = $2",
+                    &[&url, &holder],
+                )
+                .await
+                .map(drop)
+        })
+        .await
+    }
+}
+
+impl Inner {
+    /// Spawns `task` (given the database) on the fleet's runtime and waits
+    /// for its answer without blocking.
+    async fn spawn<T, F, Fut>(&self, task: F) -> Result<T, String>
+    where
+        F: FnOnce(Arc<Db>) -> Fut,
+        Fut: Future<Output = Result<T, String>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let runtime = self
+            .runtime
+            .as_ref()
+            .ok_or_else(|| "the fleet state is closed".to_owned())?;
+        runtime
+            .spawn(task(self.db.clone()))
+            .await
+            .map_err(|e| format!("a database task stopped: {e}"))?
+    }
+
+    /// Runs one database job on the fleet's runtime.
+    async fn call<T, F, Fut>(&self, job: F) -> Result<T, String>
+    where
+        F: FnOnce(deadpool_postgres::Object) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, tokio_postgres::Error>> + Send,
+        T: Send + 'static,
+    {
+        self.spawn(|db| async move { db.run(job).await }).await
+    }
+
+    fn holder(&self) -> String {
+        let n = self.next_holder.fetch_add(1, Ordering::Relaxed);
+        format!("{}-{n}", self.token)
+    }
+
+    /// Creates `host`'s slot rows once per worker.
+    async fn make_slots(&self, host: &str, count: u32) -> Result<(), String> {
+        let key = (host.to_owned(), count);
+        if self
+            .slots_made
+            .lock()
+            .map(|m| m.contains(&key))
+            .unwrap_or(false)
+        {
+            return Ok(());
+        }
+        let host_owned = host.to_owned();
+        let last = i32::try_from(count).unwrap_or(i32::MAX) - 1;
+        self.call(move |client| async move {
+            client
+                .execute(
+                    "INSERT INTO fleet_slots (host, slot)
+                     SELECT $1, g FROM generate_series(0, $2::integer) AS g
+                     ON CONFLICT DO NOTHING",
+                    &[&host_owned, &last],
+                )
+                .await
+        })
+        .await?;
+        if let Ok(mut made) = self.slots_made.lock() {
+            made.insert(key);
+        }
+        Ok(())
+    }
+
+    /// Claims a free slot of `host` for `holder`; None when all are held.
+    /// A slot claimed after the caller went away (its future dropped) is
+    /// freed at once.
+    async fn try_claim(&self, host: &str, count: u32, holder: &str) -> Result<Option<i32>, String> {
+        let (host, holder) = (host.to_owned(), holder.to_owned());
+        let count = i32::try_from(count).unwrap_or(i32::MAX);
+        let lease = SLOT_LEASE.as_secs_f64();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.spawn(move |db| async move {
+            let (h, w) = (host.clone(), holder.clone());
+            let claimed = db
+                .run(move |client| async move {
+                    let row = client
+                        .query_opt(
+                            "UPDATE fleet_slots AS s
+                             SET holder = $3,
+                                 expires_at = clock_timestamp() + make_interval(secs => $4)
+                             WHERE (s.host, s.slot) = (
+                                 SELECT host, slot FROM fleet_slots
+                                 WHERE host = $1 AND slot < $2
+                                   AND expires_at <= clock_timestamp()
+                                 ORDER BY slot LIMIT 1
+                                 FOR UPDATE SKIP LOCKED)
+                             RETURNING s.slot",
+                            &[&h, &count, &w, &lease],
+                        )
+                        .await?;
+                    row.map(|r| r.try_get::<_, i32>(0)).transpose()
+                })
+                .await;
+            if let Err(Ok(Some(slot))) = tx.send(claimed) {
+                let _ = db.release(host, slot, holder).await;
+            }
+            Ok(())
+        })
+        .await?;
+        rx.await
+            .map_err(|_| "a database task stopped unexpectedly".to_owned())?
+    }
+
+    /// Claims the fetch of `url` for `holder`: false when another holds an
+    /// unexpired claim. A claim made after the caller went away is
+    /// dropped at once.
+    async fn try_claim_fetch(&self, url: &str, holder: &str) -> Result<bool, String> {
+        let (url, holder) = (url.to_owned(), holder.to_owned());
+        let lease = FETCH_CLAIM_LEASE.as_secs_f64();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.spawn(move |db| async move {
+            let (u, h) = (url.clone(), holder.clone());
+            let claimed = db
+                .run(move |client| async move {
+                    let row = client
+                        .query_opt(
+                            "INSERT INTO fleet_fetching AS f (url, holder, expires_at)
+                             VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3))
+                             ON CONFLICT (url) DO UPDATE
+                             SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+                             WHERE f.expires_at <= clock_timestamp()
+                             RETURNING 1",
+                            &[&u, &h, &lease],
+                        )
+                        .await?;
+                    Ok(row.is_some())
+                })
+                .await;
+            if let Err(Ok(true)) = tx.send(claimed) {
+                let _ = db.release_fetch(url, holder).await;
+            }
+            Ok(())
+        })
+        .await?;
+        rx.await
+            .map_err(|_| "a database task stopped unexpectedly".to_owned())?
+    }
+
+    /// Reserves the next start time of `host`; returns how long to wait
+    /// for it.
+    async fn reserve(&self, host: &str, interval: Duration) -> Result<Duration, String> {
+        let host = host.to_owned();
+        let interval = interval.as_secs_f64();
+        let wait: f64 = self
+            .call(move |client| async move {
+                let row = client
+                    .query_one(
+                        "INSERT INTO fleet_rate AS r (host, next_start)
+                         VALUES ($1, clock_timestamp() + make_interval(secs => $2))
+                         ON CONFLICT (host) DO UPDATE
+                         SET next_start = greatest(r.next_start, clock_timestamp())
+                             + make_interval(secs => $2)
+                         RETURNING extract(epoch FROM next_start - clock_timestamp())::float8 - $2",
+                        &[&host, &interval],
+                    )
+                    .await?;
+                row.try_get::<_, f64>(0)
+            })
+            .await?;
+        Ok(Duration::try_from_secs_f64(wait.max(0.0)).unwrap_or_default())
+    }
+}
+
+/// A claimed slot; dropping it frees the slot on the fleet's runtime.
+struct Lease {
+    inner: Arc<Inner>,
+    host: String,
+    slot: i32,
+    holder: String,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let Some(runtime) = self.inner.runtime.as_ref() else {
+            return;
+        };
+        let db = self.inner.db.clone();
+        let (host, slot, holder) = (
+            std::mem::take(&mut self.host),
+            self.slot,
+            std::mem::take(&mut self.holder),
+        );
+        runtime.spawn(async move {
+            if let Err(e) = db.release(host, slot, holder).await {
+                // The lease expires on its own.
+                db.warn("freeing an in-flight slot", &e);
+            }
+        });
+    }
+}
+
+/// A claim to fetch; dropping it deletes the claim on the fleet's runtime.
+struct FetchLease {
+    inner: Arc<Inner>,
+    url: String,
+    holder: String,
+}
+
+impl Drop for FetchLease {
+    fn drop(&mut self) {
+        let Some(runtime) = self.inner.runtime.as_ref() else {
+            return;
+        };
+        let db = self.inner.db.clone();
+        let (url, holder) = (
+            std::mem::take(&mut self.url),
+            std::mem::take(&mut self.holder),
+        );
+        runtime.spawn(async move {
+            if let Err(e) = db.release_fetch(url, holder).await {
+                // The claim expires on its own.
+                db.warn("dropping a claim to fetch", &e);
+            }
+        });
+    }
+}
+
+impl PgFleet {
+    /// [`AuthorityGate::admit`]: a slot from `fleet_slots`, then a start
+    /// time from `fleet_rate`; the local gate when the database fails.
+    async fn admit_shared(&self, host: &str, limits: HostLimits) -> GatePermit {
+        match self.lease(host, limits).await {
+            Ok(permit) => permit,
+            Err(e) => {
+                self.inner.db.warn(&format!("limiting {host}"), &e);
+                self.inner.local.admit_local(host, limits).await
+            }
+        }
+    }
+
+    async fn lease(&self, host: &str, limits: HostLimits) -> Result<GatePermit, String> {
+        let inner = &self.inner;
+        let count = limits.max_in_flight.max(1);
+        inner.make_slots(host, count).await?;
+        let holder = inner.holder();
+        let mut poll = POLL_MIN;
+        let slot = loop {
+            if let Some(slot) = inner.try_claim(host, count, &holder).await? {
+                break slot;
+            }
+            tokio::time::sleep(poll).await;
+            poll = (poll * 2).min(POLL_MAX);
+        };
+        // From here the slot is freed when the lease is dropped, whatever
+        // happens (this future cancelled included).
+        let lease = Lease {
+            inner: inner.clone(),
+            host: host.to_owned(),
+            slot,
+            holder,
+        };
+        let wait = inner.reserve(host, limits.interval).await?;
+        tokio::time::sleep(wait).await;
+        Ok(GatePermit::new(lease))
+    }
+
+    /// [`AnswerCache::get`].
+    async fn lookup(&self, url: &Url) -> Option<FetchResponse> {
+        let key = cache_key(url)?;
+        let found = self
+            .inner
+            .call(move |client| async move {
+                let row = client
+                    .query_opt(
+                        "SELECT status, content_type, final_url, body FROM fleet_answers
+                         WHERE url = $1 AND expires_at > clock_timestamp()",
+                        &[&key],
+                    )
+                    .await?;
+                row.map(|r| {
+                    Ok::<_, tokio_postgres::Error>((
+                        r.try_get::<_, i16>(0)?,
+                        r.try_get::<_, Option<String>>(1)?,
+                        r.try_get::<_, String>(2)?,
+                        r.try_get::<_, Vec<u8>>(3)?,
+                    ))
+                })
+                .transpose()
+            })
+            .await;
+        match found {
+            Ok(Some((status, content_type, final_url, body))) => {
+                let (Ok(status), Ok(final_url)) = (u16::try_from(status), Url::parse(&final_url))
+                else {
+                    self.inner
+                        .db
+                        .warn("reading the answer cache", "a stored answer is unreadable");
+                    return None;
+                };
+                Some(FetchResponse {
+                    url: final_url,
+                    status,
+                    content_type,
+                    body,
+                })
+            }
+            Ok(None) => None,
+            Err(e) => {
+                self.inner.db.warn("reading the answer cache", &e);
+                None
+            }
+        }
+    }
+
+    /// [`AnswerCache::claim`]: claims the fetch in `fleet_fetching`, or
+    /// waits for the answer of the worker that holds the claim. Without
+    /// the database, this worker fetches.
+    async fn claim_fetch(&self, url: &Url) -> Claim {
+        let Some(key) = cache_key(url) else {
+            return Claim::Fetch(FetchClaim::unshared());
+        };
+        let holder = self.inner.holder();
+        let mut poll = POLL_MIN;
+        loop {
+            match self.inner.try_claim_fetch(&key, &holder).await {
+                Ok(true) => {
+                    let lease = FetchLease {
+                        inner: self.inner.clone(),
+                        url: key,
+                        holder,
+                    };
+                    // The holder may have kept it just before we claimed.
+                    return match self.lookup(url).await {
+                        Some(answer) => Claim::Answered(answer),
+                        None => Claim::Fetch(FetchClaim::new(lease)),
+                    };
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    self.inner.db.warn("claiming a fetch", &e);
+                    return Claim::Fetch(FetchClaim::unshared());
+                }
+            }
+            tokio::time::sleep(poll).await;
+            poll = (poll * 2).min(POLL_MAX);
+            if let Some(answer) = self.lookup(url).await {
+                return Claim::Answered(answer);
+            }
+        }
+    }
+
+    /// [`AnswerCache::put`], deleting the expired answers and claims
+    /// every [`SWEEP_INTERVAL`].
+    async fn store(&self, url: &Url, answer: &FetchResponse, ttl: Duration) {
+        let Some(key) = cache_key(url) else {
+            return;
+        };
+        if !is_cacheable(answer) {
+            return;
+        }
+        let sweep = {
+            let mut last = self
+                .inner
+                .last_sweep
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let due = last.is_none_or(|t| t.elapsed() >= SWEEP_INTERVAL);
+            if due {
+                *last = Some(Instant::now());
+            }
+            due
+        };
+        let status = i16::try_from(answer.status).unwrap_or(i16::MAX);
+        let content_type = answer.content_type.clone();
+        let final_url = answer.url.to_string();
+        let body = answer.body.clone();
+        let ttl = ttl.as_secs_f64();
+        let result = self
+            .inner
+            .call(move |client| async move {
+                client
+                    .execute(
+                        "INSERT INTO fleet_answers
+                             (url, status, content_type, final_url, body, expires_at)
+                         VALUES ($1, $2, $3, $4, $5, clock_timestamp() + make_interval(secs => $6))
+                         ON CONFLICT (url) DO UPDATE SET
+                             status = EXCLUDED.status, content_type = EXCLUDED.content_type,
+                             final_url = EXCLUDED.final_url, body = EXCLUDED.body,
+                             expires_at = EXCLUDED.expires_at",
+                        &[&key, &status, &content_type, &final_url, &body, &ttl],
+                    )
+                    .await?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = result {
+            self.inner.db.warn("writing the answer cache", &e);
+        }
+        if sweep && let Err(e) = self.sweep().await {
+            self.inner
+                .db
+                .warn("deleting expired answers", &e.to_string());
+        }
+    }
+
+    /// Deletes the expired answers and claims to fetch now (workers do it
+    /// every [`SWEEP_INTERVAL`] as they write); returns how many answers
+    /// went.
+    pub async fn sweep(&self) -> Result<u64, StoreError> {
+        self.inner
+            .call(|client| async move {
+                let answers = client
+                    .execute(
+                        "DELETE FROM fleet_answers WHERE expires_at <= clock_timestamp()",
+                        &[],
+                    )
+                    .await?;
+                client
+                    .execute(
+                        "DELETE FROM fleet_fetching WHERE expires_at <= clock_timestamp()",
+                        &[],
+                    )
+                    .await?;
+                Ok(answers)
+            })
+            .await
+            .map_err(StoreError::Database)
+    }
+}
+
+impl AuthorityGate for PgFleet {
+    fn admit<'a>(&'a self, host: &'a str, limits: HostLimits) -> BoxFuture<'a, GatePermit> {
+        Box::pin(self.admit_shared(host, limits))
+    }
+}
+
+impl AnswerCache for PgFleet {
+    fn get<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Option<FetchResponse>> {
+        Box::pin(self.lookup(url))
+    }
+
+    fn put<'a>(
+        &'a self,
+        url: &'a Url,
+        answer: &'a FetchResponse,
+        ttl: Duration,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(self.store(url, answer, ttl))
+    }
+
+    fn claim<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Claim> {
+        Box::pin(self.claim_fetch(url))
+    }
+}
