@@ -26,6 +26,8 @@ use tokio_postgres::types::ToSql;
 use crate::model::{Filter, Record, Run, RunId, RunSelect, RunStatus};
 use crate::{Store, StoreError, redact};
 
+mod page;
+
 /// Connections the store keeps open at most.
 pub const POOL_SIZE: usize = 4;
 /// Threads of the store's own async runtime.
@@ -611,6 +613,15 @@ impl Store for PgStore {
                 return Ok(());
             }
         }
+    }
+
+    fn page(
+        &self,
+        filter: &Filter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        page::page(self, filter, after, limit)
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {
