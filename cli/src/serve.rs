@@ -26,6 +26,8 @@ use crate::crawl_cmd::DbArgs;
 pub const MAX_LIMIT: usize = 1000;
 /// Suppliers per page when `limit` is not given.
 pub const DEFAULT_LIMIT: usize = 100;
+/// Longest cursor accepted: a cursor is a domain, at most 253 bytes.
+pub const MAX_CURSOR_BYTES: usize = 253;
 
 /// Arguments of `ecoscout serve`.
 #[derive(Debug, Args)]
@@ -194,6 +196,14 @@ async fn suppliers(
         None => DEFAULT_LIMIT,
     };
     let cursor = params.get("cursor").cloned();
+    if let Some(c) = &cursor
+        && (c.len() > MAX_CURSOR_BYTES || c.chars().any(char::is_control))
+    {
+        return Err(bad(
+            "cursor",
+            "must be the next_cursor of a previous page (a domain)",
+        ));
+    }
     let filter = Filter {
         run: RunSelect::Latest,
         countries,
@@ -201,26 +211,12 @@ async fn suppliers(
         tiers,
         min_score,
     };
-    let mut page = Vec::new();
-    let mut more = false;
-    store
-        .for_each(&filter, &mut |r| {
-            if cursor
-                .as_ref()
-                .is_some_and(|c| r.observation.domain.as_str() <= c.as_str())
-            {
-                return Ok(());
-            }
-            if page.len() < limit {
-                page.push(r);
-            } else {
-                more = true;
-            }
-            Ok(())
-        })
+    // One more than the page, to know whether there is a next one.
+    let mut page = store
+        .page(&filter, cursor.as_deref(), limit + 1)
         .map_err(internal)?;
-    page.sort_by(|a, b| a.observation.domain.cmp(&b.observation.domain));
-    let next = if more {
+    let next = if page.len() > limit {
+        page.truncate(limit);
         page.last().map(|r| r.observation.domain.clone())
     } else {
         None

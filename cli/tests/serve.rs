@@ -171,6 +171,7 @@ fn every_route_pagination_and_bad_parameters() {
         ("/v1/suppliers?min_score=101", "min_score"),
         ("/v1/suppliers?country=CHN", "country"),
         ("/v1/suppliers?colour=red", "colour"),
+        ("/v1/suppliers?cursor=a%00b", "cursor"),
         ("/v1/adoption?by=planet", "by"),
         ("/v1/adoption?runs=some", "runs"),
     ] {
