@@ -123,7 +123,7 @@ async fn runs(State(store): State<Arc<dyn Store + Send + Sync>>) -> Result<Json<
 async fn supplier(
     State(store): State<Arc<dyn Store + Send + Sync>>,
     Path(domain): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<store::spec::SpecRecord>, ApiError> {
     match store
         .supplier(&domain.to_ascii_lowercase(), RunSelect::Latest)
         .map_err(internal)?
@@ -221,7 +221,8 @@ async fn suppliers(
     } else {
         None
     };
-    let suppliers: Vec<Value> = page.iter().map(store::export::spec_record).collect();
+    let suppliers: Vec<store::spec::SpecRecord> =
+        page.iter().map(store::export::spec_record).collect();
     Ok(Json(json!({"suppliers": suppliers, "next_cursor": next})))
 }
 

@@ -16,6 +16,7 @@ pub mod model;
 pub mod pg_store;
 pub mod report;
 pub mod sled_store;
+pub mod spec;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
