@@ -55,6 +55,10 @@ pub struct CrawlArgs {
     /// crawls, at this address.
     #[arg(long, value_name = "ADDR")]
     pub(crate) serve: Option<std::net::SocketAddr>,
+    /// With --serve: a file holding the API's bearer token (required
+    /// unless --serve is a loopback address).
+    #[arg(long, value_name = "FILE", requires = "serve", value_parser = crate::serve::auth::read_token_file)]
+    pub(crate) token_file: Option<crate::serve::auth::Token>,
     #[command(flatten)]
     pub(crate) net: NetArgs,
 }
@@ -337,6 +341,10 @@ pub struct CrawlOutcome {
 
 /// Crawls into the store; the caller reports.
 pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
+    if let Some(addr) = args.serve {
+        crate::serve::auth::require_token_beyond_loopback(addr, args.token_file.as_ref())
+            .map_err(anyhow::Error::msg)?;
+    }
     let trust = Arc::new(TrustList::load(&args.trust)?);
     // Read again as text (TrustList::load has checked its size): a
     // distributed run stores it, and every run records its digest.
@@ -463,7 +471,7 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
         if let Some(addr) = args.serve {
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             eprintln!("serving the JSON API on http://{}", listener.local_addr()?);
-            let api = crate::serve::router(db.clone());
+            let api = crate::serve::router(db.clone(), args.token_file.clone());
             tokio::spawn(async move { axum::serve(listener, api).await });
         }
         let progress = crate::progress::Progress::new(total as u64);

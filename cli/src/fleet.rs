@@ -499,7 +499,7 @@ async fn work_until_done(
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         eprintln!("serving the JSON API on http://{}", listener.local_addr()?);
-        let api = crate::serve::router(store.clone());
+        let api = crate::serve::router(store.clone(), args.token_file.clone());
         tokio::spawn(async move { axum::serve(listener, api).await });
     }
     let mut jsonl: Option<Box<dyn std::io::Write + Send>> = match args.jsonl.as_deref() {

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::pg::{Database, scalar};
-use common::{crawl_args, crawl_with, ecoscout, get, start_world};
+use common::{call, crawl_args, crawl_with, ecoscout, start_world};
 
 /// Longest a test waits for its workers.
 const WORKERS_TIME_LIMIT: Duration = Duration::from_secs(240);
@@ -317,21 +317,19 @@ fn pg_serve_answers_while_workers_write() {
     let mut counts = Vec::new();
     while workers.iter_mut().any(|w| w.try_wait().unwrap().is_none()) {
         assert!(started.elapsed() < WORKERS_TIME_LIMIT);
-        let (status, body) = get(&addr, "/v1/runs");
-        assert!(status.contains("200"), "{status} {body}");
-        let (status, body) = get(&addr, "/v1/suppliers?limit=1000");
-        assert!(status.contains("200"), "{status} {body}");
-        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
-        counts.push(page["suppliers"].as_array().unwrap().len());
+        let runs = call(&addr, "/v1/runs", None);
+        assert_eq!(runs.status, 200, "{}", runs.body);
+        let page = call(&addr, "/v1/suppliers?limit=1000", None);
+        assert_eq!(page.status, 200, "{}", page.body);
+        counts.push(page.body["suppliers"].as_array().unwrap().len());
         std::thread::sleep(Duration::from_millis(100));
     }
     for w in workers {
         let (ok, stderr) = finish(w, started);
         assert!(ok, "{stderr}");
     }
-    let (_, body) = get(&addr, "/v1/suppliers?limit=1000");
-    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(page["suppliers"].as_array().unwrap().len(), 40);
+    let page = call(&addr, "/v1/suppliers?limit=1000", None);
+    assert_eq!(page.body["suppliers"].as_array().unwrap().len(), 40);
     assert!(
         counts.windows(2).all(|w| w[0] <= w[1]),
         "the count never goes back: {counts:?}"

@@ -14,6 +14,7 @@
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -45,7 +46,9 @@ pub const PRIORITY_KIND: u32 = 50;
 pub const PRIORITY_OTHER: u32 = 10;
 
 /// A piece of evidence the classifier weighs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Feature {
     /// The page offers a verification entry or JSON-LD certifications.
@@ -139,7 +142,7 @@ impl PageWeights {
 }
 
 /// One feature that fired, with its points and what made it fire.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Signal {
     /// The feature.
     pub feature: Feature,
@@ -150,7 +153,7 @@ pub struct Signal {
 }
 
 /// The classifier's judgement of one page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PageClass {
     /// The page.
     pub url: String,

@@ -5,10 +5,13 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use eco::CertificateReport;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The kind of a verification entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     /// A JSON API (JSON-LD `CheckAction`).
@@ -37,7 +40,9 @@ impl EntryKind {
 }
 
 /// A verification entry found on the site.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub struct Entry {
     /// Its kind.
     pub kind: EntryKind,
@@ -59,7 +64,9 @@ impl Entry {
 }
 
 /// What a negative control (a well-formed number that cannot exist) got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum NegativeControl {
     /// The endpoint said it does not know the number.
@@ -73,7 +80,7 @@ pub enum NegativeControl {
 }
 
 /// One endpoint asked about one certificate number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Probe {
     /// The URL asked (for a POST form, the action).
     pub url: String,
@@ -93,7 +100,9 @@ pub struct Probe {
 }
 
 /// Where a QR code on a certificate document leads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum QrTarget {
     /// A credential document, verified like any credential.
@@ -123,7 +132,7 @@ impl QrTarget {
 }
 
 /// A QR code read from a certificate document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct QrCode {
     /// Its payload, as decoded.
     pub payload: String,
@@ -134,7 +143,7 @@ pub struct QrCode {
 }
 
 /// A certificate document (a scan or a PDF) on a Certifications page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CertificateDocument {
     /// Where it is.
     pub url: String,
@@ -174,7 +183,7 @@ impl CertificateDocument {
 }
 
 /// Everything a screening observed about one supplier.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Observation {
     /// Registrable domain of the supplier's website.
     pub domain: String,

@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::openattestation::identity::IdentityProof;
 
 /// The result of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// The check passed.
@@ -222,6 +223,28 @@ fn index(name: CheckName) -> usize {
         .unwrap_or_default()
 }
 
+/// The `checks` object: every check named, each mapped to its outcome.
+impl JsonSchema for Checks {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Checks".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let outcome = generator.subschema_for::<Outcome>();
+        let properties: serde_json::Map<String, serde_json::Value> = CheckName::ALL
+            .iter()
+            .map(|n| (n.as_str().to_owned(), outcome.clone().to_value()))
+            .collect();
+        let required: Vec<&str> = CheckName::ALL.iter().map(|n| n.as_str()).collect();
+        json_schema!({
+            "description": "Every check's outcome, by name (spec section 7).",
+            "type": "object",
+            "properties": properties,
+            "required": required,
+        })
+    }
+}
+
 impl Serialize for Checks {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.results.len()))?;
@@ -233,7 +256,7 @@ impl Serialize for Checks {
 }
 
 /// What the document checks decide about a certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Every document check passed.
@@ -263,7 +286,18 @@ impl fmt::Display for Verdict {
 
 /// The format of a certificate document, as records and exports name it.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    JsonSchema,
 )]
 pub enum CredentialFormat {
     /// A W3C verifiable credential with an `eddsa-jcs-2022` proof (spec
@@ -297,7 +331,7 @@ impl fmt::Display for CredentialFormat {
 ///
 /// Serialized as that entry, plus `check_reasons`: the reason of every
 /// check that did not pass, so that a stored report keeps its evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(into = "ReportWire", try_from = "ReportWire")]
 pub struct CertificateReport {
     /// Where the credential was read from, when it came from a URL.
@@ -324,22 +358,35 @@ pub struct CertificateReport {
     pub identity: Vec<IdentityProof>,
 }
 
-/// The serialized form of a [`CertificateReport`].
-#[derive(Serialize, Deserialize)]
+/// The serialized form of a [`CertificateReport`] (and so its schema).
+#[derive(Serialize, Deserialize, JsonSchema)]
 struct ReportWire {
+    /// Where the credential was read from, when it came from a URL.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     url: Option<String>,
+    /// The document's format.
     #[serde(default)]
     format: CredentialFormat,
+    /// `credentialSubject.certificateNumber`.
     certificate_number: Option<String>,
+    /// The credential's issuer id.
     issuer: Option<String>,
+    /// The trust list id of the authority that issuer names, if any.
     authority: Option<String>,
+    /// The credential digest, 64 lowercase hex characters.
     digest: String,
+    /// Every check's outcome.
+    #[schemars(with = "Checks")]
     checks: BTreeMap<String, Outcome>,
+    /// What the document checks decide.
     verdict: Verdict,
+    /// Why.
     reason: String,
+    /// The reason of every check that did not pass, by check.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     check_reasons: BTreeMap<String, String>,
+    /// What the issuers' DNS identity proofs say (OpenAttestation
+    /// documents): evidence only, never a source of trust.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     identity: Vec<IdentityProof>,
 }

@@ -28,6 +28,7 @@ use std::path::Path;
 
 use crawler::observation::{EntryKind, NegativeControl, Observation};
 use eco::{CertificateReport, CheckName, Outcome, Verdict};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The points and thresholds of the model. Every field may be set in a
@@ -136,7 +137,9 @@ impl Weights {
 }
 
 /// A readiness tier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum Tier {
     /// Ready.
     A,
@@ -186,7 +189,7 @@ pub const COMPONENTS: [&str; 6] = [
 ];
 
 /// What a supplier's observation means.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Readiness {
     /// Total, 0 to 100 (capped when a red flag is raised).
     pub score: u32,

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use crawler::observation::EntryKind;
-use serde_json::{Value, json};
 
+use crate::spec::SpecRecord;
 use crate::{Filter, Record, Store, StoreError};
 
 /// The CSV columns, before the seeds file's extra columns.
@@ -232,41 +232,8 @@ pub fn write_csv(
 }
 
 /// The spec section 7 record of a supplier: every field present, nothing else.
-pub fn spec_record(r: &Record) -> Value {
-    let o = &r.observation;
-    let certificates: Vec<Value> = o
-        .certificates
-        .iter()
-        .map(|c| {
-            let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
-            if let Some(map) = v.as_object_mut() {
-                map.remove("check_reasons");
-                map.entry("url").or_insert(Value::Null);
-            }
-            v
-        })
-        .collect();
-    json!({
-        "domain": o.domain,
-        "name": o.name,
-        "country": o.country,
-        "region": o.region,
-        "run_id": r.run_id,
-        "crawled_at": o.crawled_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "score": r.readiness.score,
-        "tier": r.readiness.tier.as_str(),
-        "red_flags": r.readiness.red_flags,
-        "components": r.readiness.components,
-        "pages_fetched": o.pages_fetched,
-        "cert_pages": o.cert_pages,
-        "robots_blocked": o.robots_blocked,
-        "entries": o.entries,
-        "probes": o.probes,
-        "certificates": certificates,
-        "documents": o.documents,
-        "cert_page_evidence": o.cert_page_evidence,
-        "errors": o.errors,
-    })
+pub fn spec_record(r: &Record) -> SpecRecord {
+    SpecRecord::from(r)
 }
 
 /// Writes the records `filter` selects as JSON Lines, one supplier a line.
@@ -276,7 +243,10 @@ pub fn write_jsonl(
     out: &mut dyn Write,
 ) -> Result<u64, ExportError> {
     let rows = each_record(store, filter, |r| {
-        writeln!(out, "{}", spec_record(&r)).map_err(|e| e.to_string())
+        // Through a `Value`, whose keys are sorted: the lines stay
+        // byte for byte what earlier versions wrote, so exports diff.
+        let line = serde_json::to_value(spec_record(&r)).map_err(|e| e.to_string())?;
+        writeln!(out, "{line}").map_err(|e| e.to_string())
     })?;
     out.flush().map_err(io)?;
     Ok(rows)
@@ -285,6 +255,171 @@ pub fn write_jsonl(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
+
+    /// The hand-built record `spec_record` was before it was typed.
+    fn hand_built(r: &Record) -> Value {
+        let o = &r.observation;
+        let certificates: Vec<Value> = o
+            .certificates
+            .iter()
+            .map(|c| {
+                let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
+                if let Some(map) = v.as_object_mut() {
+                    map.remove("check_reasons");
+                    map.entry("url").or_insert(Value::Null);
+                }
+                v
+            })
+            .collect();
+        json!({
+            "domain": o.domain,
+            "name": o.name,
+            "country": o.country,
+            "region": o.region,
+            "run_id": r.run_id,
+            "crawled_at": o.crawled_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "score": r.readiness.score,
+            "tier": r.readiness.tier.as_str(),
+            "red_flags": r.readiness.red_flags,
+            "components": r.readiness.components,
+            "pages_fetched": o.pages_fetched,
+            "cert_pages": o.cert_pages,
+            "robots_blocked": o.robots_blocked,
+            "entries": o.entries,
+            "probes": o.probes,
+            "certificates": certificates,
+            "documents": o.documents,
+            "cert_page_evidence": o.cert_page_evidence,
+            "errors": o.errors,
+        })
+    }
+
+    /// A record with every kind of part the spec record carries.
+    fn rich_record() -> Record {
+        use crawler::classify::{Feature, PageClass, Signal};
+        use crawler::observation::{
+            CertificateDocument, Entry, NegativeControl, Observation, Probe, QrCode, QrTarget,
+        };
+        use eco::openattestation::identity::{IdentityOutcome, IdentityProof};
+        use eco::{CertificateReport, CheckName, CheckResult, Checks, CredentialFormat};
+
+        let seed = crawler::seeds::Seed {
+            line: 2,
+            website: url::Url::parse("https://www.acme.example/").unwrap(),
+            name: "Acme \"Ltd\" — «Ṫ»".into(),
+            country: "VN".into(),
+            region: "Mekong Delta".into(),
+            tags: [("segment".to_owned(), "rice".to_owned())].into(),
+        };
+        let mut o = Observation::of_seed(&seed);
+        o.pages_fetched = 7;
+        o.cert_pages = vec!["https://acme.example/certs".into()];
+        o.robots_blocked = vec!["https://acme.example/private".into()];
+        o.entries = vec![
+            Entry::get(EntryKind::Api, "https://acme.example/api/{n}"),
+            Entry {
+                method: "POST".into(),
+                ..Entry::get(EntryKind::Form, "https://acme.example/verify")
+            },
+        ];
+        o.probes = vec![Probe {
+            url: "https://acme.example/api/CO-1".into(),
+            certificate_number: Some("CO-1".into()),
+            http_status: Some(200),
+            latency_ms: Some(12),
+            json: true,
+            answer_status: Some("valid".into()),
+            negative_control: NegativeControl::Rejected,
+        }];
+        let mut checks = Checks::all_unknown("the log did not answer");
+        checks.set(CheckName::Signature, CheckResult::pass());
+        checks.set(CheckName::SingleWindow, CheckResult::fail("unknown number"));
+        let with_url = CertificateReport {
+            url: Some("https://acme.example/co-1.json".into()),
+            format: CredentialFormat::OpenAttestationV2,
+            certificate_number: Some("CO-1".into()),
+            issuer: Some("did:web:ccpit.example".into()),
+            authority: Some("cn-ccpit".into()),
+            digest: "ab".repeat(32),
+            verdict: checks.verdict(),
+            reason: checks.verdict_reason(),
+            checks,
+            identity: vec![IdentityProof {
+                method: "DNS-TXT".into(),
+                location: "ccpit.example".into(),
+                outcome: IdentityOutcome::NotConfirmed,
+                detail: "no record".into(),
+            }],
+        };
+        let without_url = CertificateReport {
+            url: None,
+            certificate_number: None,
+            issuer: None,
+            authority: None,
+            identity: Vec::new(),
+            ..with_url.clone()
+        };
+        o.certificates = vec![with_url, without_url];
+        o.documents = vec![CertificateDocument {
+            url: "https://acme.example/co.png".into(),
+            page: "https://acme.example/certs".into(),
+            kind: "certificate_of_origin".into(),
+            kind_label: "Certificate of origin".into(),
+            evidence: "alt text".into(),
+            format: Some("png".into()),
+            decoded: true,
+            qr_codes: vec![QrCode {
+                payload: "https://portal.example/CO-1".into(),
+                leads_to: QrTarget::OfficialPortal,
+                certificate_number: Some("CO-1".into()),
+            }],
+            certificate_numbers: vec!["CO-1".into()],
+            error: None,
+        }];
+        o.cert_page_evidence = vec![PageClass {
+            url: "https://acme.example/certs".into(),
+            score: 9,
+            is_cert_page: true,
+            signals: vec![Signal {
+                feature: Feature::Entries,
+                points: 5,
+                evidence: "a form".into(),
+            }],
+        }];
+        o.errors = vec!["one page timed out".into()];
+        Record {
+            run_id: 3,
+            observation: o,
+            readiness: scoring::Readiness {
+                score: 87,
+                components: [("discoverable".to_owned(), 10), ("live".to_owned(), 0)].into(),
+                tier: scoring::Tier::A,
+                red_flags: vec!["endpoint disagrees".into()],
+                warnings: vec!["unanchored".into()],
+                explanations: vec!["seen".into()],
+            },
+        }
+    }
+
+    #[test]
+    fn the_typed_spec_record_is_the_hand_built_one_byte_for_byte() {
+        let record = rich_record();
+        let mut plain = record.clone();
+        plain.observation.certificates.clear();
+        plain.observation.documents.clear();
+        for r in [record, plain] {
+            let typed = serde_json::to_value(spec_record(&r)).unwrap();
+            assert_eq!(typed, hand_built(&r));
+            assert_eq!(typed.to_string(), hand_built(&r).to_string());
+        }
+        // The stored reasons stay out; a missing url is null, not absent.
+        let typed = serde_json::to_value(spec_record(&rich_record())).unwrap();
+        let second = &typed["certificates"][1];
+        assert!(second.get("check_reasons").is_none());
+        assert!(second["url"].is_null() && second.get("identity").is_none());
+        assert_eq!(typed["certificates"][0]["identity"][0]["method"], "DNS-TXT");
+    }
 
     #[test]
     fn formulas_are_neutralised() {

@@ -18,6 +18,7 @@ pub mod pg_queue;
 pub mod pg_store;
 pub mod report;
 pub mod sled_store;
+pub mod spec;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -192,6 +193,18 @@ pub trait Store {
         filter: &Filter,
         f: &mut dyn FnMut(Record) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
+    /// One keyset page: up to `limit` records the filter accepts whose
+    /// domain sorts after `after` (as bytes; from the first without it),
+    /// in domain order, as [`Store::for_each`] gives them. It reads from
+    /// the cursor on and stops when the page is full, through an index
+    /// when the filter names a tier, country or region; `min_score` alone
+    /// filters while walking.
+    fn page(
+        &self,
+        filter: &Filter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError>;
     /// Bytes the database takes on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
     /// The workers of a distributed run (none on sled, where one process

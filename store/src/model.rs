@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use crawler::observation::Observation;
+use schemars::JsonSchema;
 use scoring::{Readiness, Tier};
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub type RunId = u64;
 
 /// Where a run stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
     /// Crawling (or killed while crawling: see [`crate::Store::begin_run`]).
@@ -32,7 +33,7 @@ impl RunStatus {
 }
 
 /// One crawl.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Run {
     /// Its id.
     pub id: RunId,
@@ -57,7 +58,7 @@ pub struct Run {
 }
 
 /// One supplier's observation in one run, with its readiness.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Record {
     /// The run.
     pub run_id: RunId,

@@ -27,6 +27,8 @@ use crate::model::{Filter, Record, Run, RunId, RunSelect, RunStatus};
 use crate::pg_queue::{QueueCounts, WorkerInfo};
 use crate::{Store, StoreError, redact};
 
+mod page;
+
 /// Connections the store keeps open at most.
 pub const POOL_SIZE: usize = 4;
 /// Threads of the store's own async runtime.
@@ -697,6 +699,15 @@ impl Store for PgStore {
             }
             crate::pg_queue::counts_in(pool, id).await.map(Some)
         })
+    }
+
+    fn page(
+        &self,
+        filter: &Filter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        page::page(self, filter, after, limit)
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {

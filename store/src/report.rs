@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crawler::observation::EntryKind;
+use schemars::JsonSchema;
 use scoring::Tier;
 use serde::Serialize;
 
@@ -29,7 +30,7 @@ pub enum Runs {
 }
 
 /// One group in one run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct AdoptionRow {
     /// The run (for a latest snapshot, the newest run in it).
     pub run_id: RunId,

@@ -15,6 +15,8 @@ use sled::{Transactional as _, Tree};
 use crate::model::{Filter, Record, Run, RunId, RunSelect, RunStatus};
 use crate::{SCHEMA_VERSION, Store, StoreError};
 
+mod page;
+
 /// sled's page cache, in bytes. Its default of 1 GiB is far more than an
 /// index of observations needs, and sled's own structures come on top, so
 /// a small cache keeps a long crawl's memory flat (see BENCHMARKS.md).
@@ -467,6 +469,15 @@ impl Store for SledStore {
             }
         }
         Ok(())
+    }
+
+    fn page(
+        &self,
+        filter: &Filter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        page::page(self, filter, after, limit)
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {

@@ -167,6 +167,7 @@ contract!(
     screened_domains_are_per_run,
     for_each_selects_exactly_what_the_filter_accepts_in_domain_order,
     for_each_pages_through_many_suppliers_and_its_callback_may_write,
+    pages_are_for_each_in_slices_at_any_size_and_cursor,
     data_survives_reopening,
     size_on_disk_is_reported,
     works_and_drops_inside_an_async_runtime,
@@ -685,6 +686,225 @@ fn for_each_pages_through_many_suppliers_and_its_callback_may_write(f: &mut Fixt
     });
     assert!(matches!(result, Err(StoreError::Database(m)) if m == "stop"));
     assert_eq!(calls, 3);
+}
+
+/// Walks `filter` page by page, `limit` at a time, from the start: each
+/// page but the last is full, and the next cursor is the last domain.
+fn walk_pages(store: &dyn Store, filter: &Filter, limit: usize) -> Vec<Record> {
+    let mut out: Vec<Record> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store.page(filter, cursor.as_deref(), limit).unwrap();
+        assert!(page.len() <= limit, "{filter:?} limit {limit}");
+        let full = page.len() == limit;
+        out.extend(page);
+        if !full {
+            return out;
+        }
+        cursor = out.last().map(|r| r.observation.domain.clone());
+        assert!(out.len() <= 1000, "{filter:?}: the walk does not end");
+    }
+}
+
+fn pages_are_for_each_in_slices_at_any_size_and_cursor(f: &mut Fixture) {
+    const SUPPLIERS: usize = 60;
+    let store = f.store();
+    let tiers = [Tier::A, Tier::B, Tier::C, Tier::D, Tier::R];
+    let countries = ["VN", "th", "KH", "vn", ""];
+    let regions = [
+        "Mekong Delta",
+        "Đà Nẵng",
+        "isan",
+        "",
+        "MEKONG DELTA",
+        "Java",
+    ];
+    // Names whose byte order matters: `-` sorts before letters and digits,
+    // and `s00.exampl` is a prefix of `s00.example`.
+    let name = |i: usize| match i % 4 {
+        0 => format!("s{i:02}.example"),
+        1 => format!("s{i:02}-x.example"),
+        2 => format!("s{:02}.exampl", i - 2),
+        _ => format!("{}{i}.example", char::from(b'a' + (i % 26) as u8)),
+    };
+    let one = store.begin_run(new_run(SUPPLIERS as u64)).unwrap().id;
+    for i in 0..SUPPLIERS {
+        let domain = name(i);
+        let r = Rec {
+            domain: &domain,
+            country: countries[i % countries.len()],
+            region: regions[i % regions.len()],
+            tier: tiers[i % tiers.len()],
+            score: (i * 37 % 101) as u32,
+            error: false,
+        };
+        store.record(&r.at(one)).unwrap();
+    }
+    // Re-scored in the same run (as `ecoscout score` does): another tier
+    // and country, so the indexes must forget the old ones.
+    for i in (0..SUPPLIERS).step_by(5) {
+        let domain = name(i);
+        let r = Rec {
+            domain: &domain,
+            country: countries[(i + 2) % countries.len()],
+            region: regions[(i + 1) % regions.len()],
+            tier: tiers[(i + 2) % tiers.len()],
+            score: (i * 41 % 101) as u32,
+            error: false,
+        };
+        store.record(&r.at(one)).unwrap();
+    }
+    store.finish_run(one, RunStatus::Complete).unwrap();
+    // A second run re-screens every third supplier with another tier,
+    // country and score: the latest records mix both runs.
+    let two = store.begin_run(new_run(SUPPLIERS as u64)).unwrap().id;
+    for i in (0..SUPPLIERS).step_by(3) {
+        let domain = name(i);
+        let r = Rec {
+            domain: &domain,
+            country: countries[(i + 1) % countries.len()],
+            region: regions[(i + 2) % regions.len()],
+            tier: tiers[(i + 3) % tiers.len()],
+            score: (i * 53 % 101) as u32,
+            error: false,
+        };
+        store.record(&r.at(two)).unwrap();
+    }
+
+    let latest = collect(store, &Filter::default());
+    assert_eq!(
+        latest.len(),
+        SUPPLIERS,
+        "every name is a supplier of its own"
+    );
+    assert!(domains(&latest).contains(&"s00.exampl"));
+    let list = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut filters = Vec::new();
+    for run in [RunSelect::Latest, RunSelect::Id(one), RunSelect::Id(two)] {
+        let base = Filter {
+            run,
+            ..Filter::default()
+        };
+        filters.extend([
+            base.clone(),
+            Filter {
+                tiers: vec![Tier::A],
+                ..base.clone()
+            },
+            Filter {
+                tiers: vec![Tier::R, Tier::A, Tier::C, Tier::A],
+                ..base.clone()
+            },
+            Filter {
+                countries: list(&["vn"]),
+                ..base.clone()
+            },
+            Filter {
+                countries: list(&["TH", "vn", "KH"]),
+                ..base.clone()
+            },
+            Filter {
+                region: Some("mekong delta".into()),
+                ..base.clone()
+            },
+            Filter {
+                region: Some("đà nẵng".into()),
+                ..base.clone()
+            },
+            Filter {
+                min_score: Some(70),
+                ..base.clone()
+            },
+            Filter {
+                tiers: vec![Tier::A, Tier::B, Tier::D],
+                countries: list(&["VN", "TH"]),
+                min_score: Some(20),
+                ..base.clone()
+            },
+            Filter {
+                countries: list(&["vn", "XX"]),
+                region: Some("Mekong Delta".into()),
+                ..base.clone()
+            },
+            Filter {
+                tiers: vec![Tier::B],
+                min_score: Some(101),
+                ..base.clone()
+            },
+        ]);
+    }
+    let mut nonempty = 0;
+    for filter in &filters {
+        let want = collect(store, filter);
+        nonempty += usize::from(want.len() > 1);
+        for limit in [1, 2, 7, 1000] {
+            let got = walk_pages(store, filter, limit);
+            assert_eq!(domains(&got), domains(&want), "{filter:?} limit {limit}");
+            assert_eq!(got, want, "{filter:?} limit {limit}");
+        }
+        // At each boundary: from just before a domain, from the domain
+        // itself (excluded), and from a text between two domains.
+        for (i, r) in want.iter().enumerate() {
+            let domain = r.observation.domain.as_str();
+            let from_here = store.page(filter, Some(domain), 1000).unwrap();
+            assert_eq!(domains(&from_here), domains(&want[i + 1..]), "{filter:?}");
+            let before = &domain[..domain.len() - 1];
+            let from_before = store.page(filter, Some(before), 2).unwrap();
+            let expect: Vec<&str> = domains(&want)
+                .into_iter()
+                .filter(|d| *d > before)
+                .take(2)
+                .collect();
+            assert_eq!(domains(&from_before), expect, "{filter:?} after {before:?}");
+            let between = format!("{domain}\u{1}");
+            let next = store.page(filter, Some(&between), 1).unwrap();
+            assert_eq!(
+                domains(&next),
+                domains(&want[i + 1..(i + 2).min(want.len())]),
+                "{filter:?} after {between:?}"
+            );
+        }
+        assert_eq!(
+            store.page(filter, Some(""), 1000).unwrap(),
+            want,
+            "an empty cursor is before every domain"
+        );
+        assert!(store.page(filter, Some("~"), 1000).unwrap().is_empty());
+        assert!(store.page(filter, None, 0).unwrap().is_empty());
+    }
+    assert!(
+        nonempty >= filters.len() / 2,
+        "the filters select something"
+    );
+
+    // Pages see writes between them, as a keyset walk should: a supplier
+    // added before the cursor is not seen, one after it is.
+    let first = store.page(&Filter::default(), None, 5).unwrap();
+    let cursor = first[4].observation.domain.clone();
+    store
+        .record(&rec("0early.example", Tier::A, 90).at(two))
+        .unwrap();
+    store
+        .record(&rec("zz-late.example", Tier::A, 90).at(two))
+        .unwrap();
+    let rest = walk_pages_from(store, &Filter::default(), &cursor, 7);
+    assert!(!domains(&rest).contains(&"0early.example"));
+    assert_eq!(domains(&rest).last(), Some(&"zz-late.example"));
+}
+
+/// [`walk_pages`] from a cursor.
+fn walk_pages_from(store: &dyn Store, filter: &Filter, after: &str, limit: usize) -> Vec<Record> {
+    let mut out: Vec<Record> = Vec::new();
+    let mut cursor = after.to_owned();
+    loop {
+        let page = store.page(filter, Some(&cursor), limit).unwrap();
+        let full = page.len() == limit;
+        out.extend(page);
+        match out.last() {
+            Some(r) if full => cursor = r.observation.domain.clone(),
+            _ => return out,
+        }
+    }
 }
 
 fn data_survives_reopening(f: &mut Fixture) {

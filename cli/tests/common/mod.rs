@@ -1,14 +1,16 @@
 //! Helpers shared by the CLI tests: run the binary, start a simulated
-//! world, crawl it into a database.
+//! world, crawl it into a database, serve the API and call it.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod pg;
 
-use std::io::{Read as _, Write as _};
+use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
+
+use serde_json::Value;
 
 /// Runs `ecoscout` with `args`.
 pub fn ecoscout(args: &[&str]) -> Output {
@@ -119,19 +121,120 @@ pub fn stable_rows(csv: &[u8]) -> std::collections::BTreeMap<String, Vec<String>
         .collect()
 }
 
-/// One GET over HTTP/1.1 on loopback: the status line and the body.
-pub fn get(addr: &str, path: &str) -> (String, String) {
+/// An answer: status, headers (names lower-cased) and the JSON body.
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One GET over HTTP/1.1 on loopback, with `Authorization` when given.
+pub fn call(addr: &str, path: &str, authorization: Option<&str>) -> Answer {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
+    let auth = authorization
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
     )
     .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    (head.lines().next().unwrap().to_owned(), body.to_owned())
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let text = String::from_utf8(response).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    assert!(
+        !headers
+            .iter()
+            .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked")),
+        "{path}: a chunked answer"
+    );
+    Answer {
+        status,
+        headers,
+        body: serde_json::from_str(body).unwrap_or(Value::Null),
+    }
+}
+
+/// A running `ecoscout serve`, stopped when dropped (a failing test too).
+pub struct Server {
+    pub child: std::process::Child,
+    pub addr: String,
+    /// What it says on stderr after its first line, read until it stops.
+    said: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Server {
+    /// Stops it; what it said on stderr, first line included.
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.said
+            .take()
+            .map(|s| s.join().unwrap())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `ecoscout serve` with `args`.
+pub fn serve(args: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecoscout"))
+        .arg("serve")
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap_or_else(|| panic!("not serving: {line}"))
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let said = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stderr.read_to_string(&mut rest);
+        line + &rest
+    });
+    Server {
+        child,
+        addr,
+        said: Some(said),
+    }
 }

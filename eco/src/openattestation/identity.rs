@@ -8,6 +8,7 @@
 //! says who claims the store, not that the store is trustworthy: ecoscout
 //! reports what it finds and trusts only the trust list.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::issuers::Issuer;
@@ -20,7 +21,7 @@ pub const MAX_IDENTITY_LOOKUPS: usize = 4;
 const MAX_DNS_NAME: usize = 253;
 
 /// What a DNS identity lookup found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IdentityOutcome {
     /// A record at the location names the store (or DID key).
@@ -33,7 +34,7 @@ pub enum IdentityOutcome {
 }
 
 /// One issuer's identity proof and what its lookup found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct IdentityProof {
     /// `DNS-TXT` or `DNS-DID`.
     pub method: String,
