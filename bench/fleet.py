@@ -1,4 +1,4 @@
-"""The fleet benchmark (BENCHMARKS.md, "At scale"): a world of 10,000
+"""The fleet benchmark (BENCHMARKS.md, "A fleet at scale"): a world of 10,000
 suppliers under realistic latency, names resolved through dnsmasq, the
 polite defaults for supplier sites, crawled by ecoscout on sled in one
 process, on PostgreSQL with one worker and with two, at several numbers of
@@ -8,8 +8,9 @@ only; bench/run.sh --only fleet installs what it needs and builds first.
     python bench/fleet.py [--suppliers 10000] [--in-flight 256,1000,4000]
                           [--modes sled,pg1,pg2,scrapy]
 
-Starts a throwaway PostgreSQL (initdb/pg_ctl, loopback only) and a dnsmasq
-answering every `*.test` name with 127.0.0.1, like scripts/test. Writes
+Starts a throwaway PostgreSQL (initdb/pg_ctl, loopback only) for each
+PostgreSQL crawl and a dnsmasq answering every `*.test` name with
+127.0.0.1, like scripts/test. Writes
 bench/results/<date>-fleet.json and .md and prints the table.
 """
 
@@ -34,17 +35,35 @@ SEED = 11
 # 2 at a time (ecoscout's defaults, passed explicitly to both crawlers).
 DELAY_S = 1
 PER_HOST = 2
-class Postgres:
-    """A throwaway PostgreSQL in a temporary folder, on loopback."""
 
-    def __init__(self, workdir):
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def which(name, extra=()):
+    for path in [shutil.which(name)] + [os.path.join(d, name) for d in extra]:
+        if path and os.access(path, os.X_OK):
+            return path
+    raise RuntimeError(f"{name} not found (bench/run.sh --only fleet installs it)")
+
+
+class Postgres:
+    """A throwaway PostgreSQL cluster in a temporary folder, on loopback, one
+    per crawl (so no client program is needed: the crawl's own database is
+    the cluster's `postgres`, and its size is the data folder's growth)."""
+
+    def __init__(self, name):
         initdb = which("initdb", ["/usr/local/bin"] + sorted(
             os.path.join("/usr/lib/postgresql", v, "bin")
             for v in (os.listdir("/usr/lib/postgresql") if os.path.isdir("/usr/lib/postgresql") else [])
         ))
         self.bin = os.path.dirname(initdb)
-        self.dir = os.path.join(workdir, "pg")
-        os.makedirs(self.dir)
+        # A folder of its own under the system's temporary folder: the
+        # server runs as `postgres`, which cannot enter the bench's folder.
+        self.dir = tempfile.mkdtemp(prefix=f"ecoscout-pg-{name}-")
         self.as_pg = []
         if os.getuid() == 0:
             shutil.chown(self.dir, "postgres")
@@ -57,24 +76,17 @@ class Postgres:
                                 f"{self.dir}/server.log", "-w", "-t", "60", "-o",
                                 f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} "
                                 "-c max_connections=100", "start"])
-        self.server = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        self.initial_bytes = bench.dir_bytes(f"{self.dir}/data")
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
 
-    def database(self, name):
-        subprocess.run(self.as_pg + [f"{self.bin}/psql", "-h", "127.0.0.1", "-p", str(self.port),
-                                     "-U", "postgres", "-q", "-c", f"CREATE DATABASE {name}"],
-                       check=True, capture_output=True)
-        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
-
-    def size(self, name):
-        out = subprocess.run(self.as_pg + [f"{self.bin}/psql", "-h", "127.0.0.1", "-p", str(self.port),
-                                           "-U", "postgres", "-At", "-c",
-                                           f"SELECT pg_database_size('{name}')"],
-                             check=True, capture_output=True, text=True).stdout
-        return int(out.strip())
+    def grown_bytes(self):
+        """What the crawl added to the data folder (tables, indexes, WAL)."""
+        return bench.dir_bytes(f"{self.dir}/data") - self.initial_bytes
 
     def stop(self):
         subprocess.run(self.as_pg + [f"{self.bin}/pg_ctl", "-D", f"{self.dir}/data", "-m", "fast",
                                      "stop"], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def net_flags(dns, in_flight):
@@ -110,7 +122,7 @@ def timed_all(cmds, cwd=None):
     return results, round(time.time() - started, 2)
 
 
-def crawl(mode, in_flight, workdir, dns, pg):
+def crawl(mode, in_flight, workdir, dns):
     """One crawl of a fresh world; pages are the requests the world served."""
     sim = bench.Sim(args.suppliers, workdir, latency=LATENCY, seed=SEED, log_requests=True)
     name = f"{mode}_{in_flight}"
@@ -124,15 +136,19 @@ def crawl(mode, in_flight, workdir, dns, pg):
             extra["db_bytes"] = bench.dir_bytes(db)
             shutil.rmtree(db, ignore_errors=True)
         elif mode in ("pg1", "pg2"):
-            url = pg.database(name)
-            workers = 1 if mode == "pg1" else 2
-            enqueue = [bench.BIN, "crawl", "-q", "--seeds", sim.seeds, "--trust", sim.trust,
-                       "--db", url, "--enqueue-only"] + limit_flags()
-            bench.run(enqueue)
-            work = [[bench.BIN, "work", "-q", "--db", url, "--name", f"w{i}"]
-                    + net_flags(dns, in_flight // workers) for i in range(workers)]
-            procs, wall = timed_all(work)
-            extra["db_bytes"] = pg.size(name)
+            pg = Postgres(name)
+            try:
+                workers = 1 if mode == "pg1" else 2
+                enqueue = [bench.BIN, "crawl", "-q", "--seeds", sim.seeds, "--trust", sim.trust,
+                           "--db", pg.url, "--enqueue-only"] + limit_flags()
+                bench.run(enqueue)
+                # The sites in flight are the fleet's: each worker takes its share.
+                work = [[bench.BIN, "work", "-q", "--db", pg.url, "--name", f"w{i}"]
+                        + net_flags(dns, in_flight // workers) for i in range(workers)]
+                procs, wall = timed_all(work)
+                extra["db_bytes"] = pg.grown_bytes()
+            finally:
+                pg.stop()
         else:
             feed = os.path.join(workdir, "scrapy-pages.jsonl")
             cmd = bench.scrapy_crawl(sim.seeds, feed, dns.address) + [
@@ -143,7 +159,7 @@ def crawl(mode, in_flight, workdir, dns, pg):
             procs = [dict(p) for p in procs]
     finally:
         pages = sim.stop()
-        authority = sim.authority_requests() if hasattr(sim, "authority_requests") else None
+        authority = authority_requests(sim)
     return {
         "mode": mode,
         "in_flight": in_flight,
@@ -157,6 +173,31 @@ def crawl(mode, in_flight, workdir, dns, pg):
         "authority_requests": authority,
         **extra,
     }
+
+
+def authority_requests(sim):
+    """Requests the world's authority hosts (logs, status lists, single
+    windows: the hosts the trust list gives terms to) answered, by host,
+    from the sim's request log."""
+    import tomllib
+    from urllib.parse import urlsplit
+    with open(sim.trust, "rb") as f:
+        trust = tomllib.load(f)
+    hosts = set()
+    for authority in trust.get("authority", []):
+        urls = [authority.get("log_url"), authority.get("single_window_url")]
+        urls += authority.get("status_prefixes", [])
+        hosts.update(urlsplit(u).hostname for u in urls if u)
+    counts = {h: 0 for h in sorted(hosts)}
+    try:
+        with open(os.path.join(sim.dir, "requests.jsonl")) as f:
+            for line in f:
+                host = json.loads(line).get("host")
+                if host in counts:
+                    counts[host] += 1
+    except OSError:
+        return None
+    return counts
 
 
 def table(rows):
@@ -188,19 +229,16 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory(prefix="ecoscout-fleet-") as workdir:
         dns = bench.Dns(workdir)
-        pg = Postgres(workdir) if any(m.startswith("pg") for m in modes) else None
         try:
             for in_flight in levels:
                 for mode in modes:
                     bench.log(f"fleet: {mode}, {in_flight} sites in flight, {args.suppliers} suppliers")
-                    r = crawl(mode, in_flight, workdir, dns, pg)
+                    r = crawl(mode, in_flight, workdir, dns)
                     bench.log(f"  {r['pages']} pages in {r['wall_s']} s ({r['pages_per_s']}/s), "
                               f"peak RSS {r['peak_rss_mb']} MB")
                     rows.append(r)
         finally:
             dns.stop()
-            if pg:
-                pg.stop()
     result = {
         "date": datetime.date.today().isoformat(),
         "machine": bench.machine(),

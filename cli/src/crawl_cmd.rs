@@ -57,8 +57,8 @@ pub struct CrawlArgs {
     pub(crate) serve: Option<std::net::SocketAddr>,
     /// With --serve: a file holding the API's bearer token (required
     /// unless --serve is a loopback address).
-    #[arg(long, value_name = "FILE", requires = "serve", value_parser = crate::serve::auth::read_token_file)]
-    pub(crate) token_file: Option<crate::serve::auth::Token>,
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    pub(crate) token_file: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) net: NetArgs,
 }
@@ -341,8 +341,10 @@ pub struct CrawlOutcome {
 
 /// Crawls into the store; the caller reports.
 pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
+    let token =
+        crate::serve::auth::load_token(args.token_file.as_deref()).map_err(anyhow::Error::msg)?;
     if let Some(addr) = args.serve {
-        crate::serve::auth::require_token_beyond_loopback(addr, args.token_file.as_ref())
+        crate::serve::auth::require_token_beyond_loopback(addr, token.as_ref())
             .map_err(anyhow::Error::msg)?;
     }
     let trust = Arc::new(TrustList::load(&args.trust)?);
@@ -373,7 +375,7 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
             weights: weights_text,
             limits: args.net.limits.crawl_limits(),
         };
-        return crate::fleet::crawl_distributed(&args, &url, plan, seeds_bytes, digest);
+        return crate::fleet::crawl_distributed(&args, token, &url, plan, seeds_bytes, digest);
     }
     if args.enqueue_only {
         bail!(
@@ -471,7 +473,7 @@ pub fn execute(args: CrawlArgs) -> Result<CrawlOutcome> {
         if let Some(addr) = args.serve {
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             eprintln!("serving the JSON API on http://{}", listener.local_addr()?);
-            let api = crate::serve::router(db.clone(), args.token_file.clone());
+            let api = crate::serve::router(db.clone(), token.clone());
             tokio::spawn(async move { axum::serve(listener, api).await });
         }
         let progress = crate::progress::Progress::new(total as u64);

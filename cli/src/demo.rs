@@ -104,7 +104,7 @@ fn inner(args: DemoArgs) -> Result<()> {
     else {
         anyhow::bail!("internal: the demo's crawl arguments did not parse as a crawl");
     };
-    let outcome = crate::crawl_cmd::execute(crawl_args)?;
+    let outcome = crate::crawl_cmd::execute(*crawl_args)?;
     drop(world);
     drop(sim_runtime);
 

@@ -363,6 +363,7 @@ impl Drop for AbortOnDrop {
 /// this process's resources until it is complete.
 pub fn crawl_distributed(
     args: &crate::crawl_cmd::CrawlArgs,
+    token: Option<crate::serve::auth::Token>,
     url: &str,
     plan: RunPlan,
     seeds_bytes: Vec<u8>,
@@ -413,7 +414,7 @@ pub fn crawl_distributed(
             return anyhow::Ok((run, None));
         }
         let plan = store.plan(run.id).await?.context("the run has no plan")?;
-        let end = work_until_done(&store, fleet, &run, &plan, &config, args).await?;
+        let end = work_until_done(&store, fleet, &run, &plan, &config, args, token).await?;
         anyhow::Ok((run, Some(end)))
     })?;
     drop(runtime);
@@ -491,6 +492,7 @@ async fn work_until_done(
     plan: &RunPlan,
     config: &WorkerConfig,
     args: &crate::crawl_cmd::CrawlArgs,
+    token: Option<crate::serve::auth::Token>,
 ) -> Result<RunEnd> {
     use std::io::Write as _;
     let tools = Arc::new(RunTools::new(run.id, plan, &config.local, fleet)?);
@@ -499,7 +501,7 @@ async fn work_until_done(
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         eprintln!("serving the JSON API on http://{}", listener.local_addr()?);
-        let api = crate::serve::router(store.clone(), args.token_file.clone());
+        let api = crate::serve::router(store.clone(), token);
         tokio::spawn(async move { axum::serve(listener, api).await });
     }
     let mut jsonl: Option<Box<dyn std::io::Write + Send>> = match args.jsonl.as_deref() {

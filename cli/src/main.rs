@@ -52,7 +52,7 @@ pub(crate) enum Command {
     /// Verify one e-CO credential independently against a trust list.
     Verify(verify::VerifyArgs),
     /// Screen the suppliers of a seeds file.
-    Crawl(crawl_cmd::CrawlArgs),
+    Crawl(Box<crawl_cmd::CrawlArgs>),
     /// Work on the unfinished distributed runs of a PostgreSQL database.
     Work(work_cmd::WorkArgs),
     /// Export stored suppliers as CSV or JSON Lines.
@@ -110,7 +110,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Sim(args) => sim_cmd::run(args),
-        Command::Crawl(args) => crawl_cmd::run(args),
+        Command::Crawl(args) => crawl_cmd::run(*args),
         Command::Work(args) => work_cmd::run(args),
         Command::Export(args) => store_cmds::export(args),
         Command::Show(args) => store_cmds::show(args),

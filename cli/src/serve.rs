@@ -48,15 +48,15 @@ pub struct ServeArgs {
     addr: SocketAddr,
     /// A file holding the bearer token every route but /healthz then
     /// requires (required unless --addr is a loopback address).
-    #[arg(long, value_name = "FILE", value_parser = auth::read_token_file)]
-    token_file: Option<Token>,
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<std::path::PathBuf>,
 }
 
 /// `ecoscout serve`.
 pub fn run(args: ServeArgs) -> ExitCode {
     let result = (|| -> Result<()> {
-        auth::require_token_beyond_loopback(args.addr, args.token_file.as_ref())
-            .map_err(|e| anyhow!(e))?;
+        let token = auth::load_token(args.token_file.as_deref()).map_err(|e| anyhow!(e))?;
+        auth::require_token_beyond_loopback(args.addr, token.as_ref()).map_err(|e| anyhow!(e))?;
         let store: Arc<dyn Store + Send + Sync> = Arc::from(args.db.open()?);
         let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
         runtime.block_on(async {
@@ -67,13 +67,13 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 "serving {} on http://{} (GET /openapi.json describes the API; {}Ctrl-C stops)",
                 args.db.shown(),
                 listener.local_addr()?,
-                if args.token_file.is_some() {
+                if token.is_some() {
                     "every route but /healthz needs the bearer token; "
                 } else {
                     ""
                 }
             );
-            axum::serve(listener, router(store, args.token_file))
+            axum::serve(listener, router(store, token))
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
                 })

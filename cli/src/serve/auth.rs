@@ -85,6 +85,14 @@ pub fn read_token_file(path: &str) -> Result<Token, String> {
     Token::new(&bytes, path)
 }
 
+/// The token of `--token-file`, read when the command starts (not when its
+/// arguments are parsed, so that a command line can be checked without
+/// the file, as the deployment test does); None without the flag.
+pub fn load_token(path: Option<&Path>) -> Result<Option<Token>, String> {
+    path.map(|p| read_token_file(&p.display().to_string()))
+        .transpose()
+}
+
 /// Refuses to serve beyond loopback without a token: anyone who can reach
 /// the address could read the store.
 pub fn require_token_beyond_loopback(
