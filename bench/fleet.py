@@ -237,10 +237,18 @@ def main():
                     bench.log(f"  {r['pages']} pages in {r['wall_s']} s ({r['pages_per_s']}/s), "
                               f"peak RSS {r['peak_rss_mb']} MB")
                     rows.append(r)
+                    save(rows, started, partial=True)
         finally:
             dns.stop()
+    save(rows, started, partial=False)
+
+
+def save(rows, started, partial):
+    """Writes the figures so far (after each crawl, so a stopped run keeps
+    what it measured) and, at the end, prints the table."""
     result = {
         "date": datetime.date.today().isoformat(),
+        "complete": not partial,
         "machine": bench.machine(),
         "suppliers": args.suppliers,
         "seed": SEED,
@@ -258,8 +266,9 @@ def main():
     text = table(rows)
     with open(os.path.join(out_dir, stem + ".md"), "w") as f:
         f.write(text + "\n")
-    print(text)
-    bench.log(f"done in {result['seconds']} s: bench/results/{stem}.json")
+    if not partial:
+        print(text)
+        bench.log(f"done in {result['seconds']} s: bench/results/{stem}.json")
 
 
 if __name__ == "__main__":
