@@ -160,6 +160,7 @@ def crawl(mode, in_flight, workdir, dns):
     finally:
         pages = sim.stop()
         authority = authority_requests(sim)
+        pace = profile(sim)
     return {
         "mode": mode,
         "in_flight": in_flight,
@@ -171,7 +172,39 @@ def crawl(mode, in_flight, workdir, dns):
         "cpu_s": [p["cpu_s"] for p in procs],
         "rss_samples_mb": [p["rss_samples_mb"] for p in procs],
         "authority_requests": authority,
+        "pace": pace,
         **extra,
+    }
+
+
+def profile(sim):
+    """The crawl's pace from the sim's request log: the seconds until 50%,
+    90%, 99% and all of the pages had been answered, and the busiest and
+    median rates over 10-second windows while at least half the peak rate
+    was reached (the crawl's steady state, before its tail)."""
+    starts = []
+    try:
+        with open(os.path.join(sim.dir, "requests.jsonl")) as f:
+            for line in f:
+                stamp = json.loads(line).get("start", "")
+                starts.append(datetime.datetime.fromisoformat(stamp[:26].rstrip("Z")).timestamp())
+    except (OSError, ValueError):
+        return None
+    if not starts:
+        return None
+    starts.sort()
+    first = starts[0]
+    at = lambda share: round(starts[min(len(starts) - 1, int(share * len(starts)))] - first, 1)
+    windows = {}
+    for t in starts:
+        windows[int((t - first) // 10)] = windows.get(int((t - first) // 10), 0) + 1
+    rates = sorted(n / 10 for n in windows.values())
+    peak = rates[-1]
+    steady = [r for r in rates if r >= peak / 2]
+    return {
+        "seconds_to_50_90_99_100_percent": [at(0.5), at(0.9), at(0.99), round(starts[-1] - first, 1)],
+        "peak_pages_per_s_10s": peak,
+        "steady_median_pages_per_s": steady[len(steady) // 2],
     }
 
 
@@ -202,15 +235,17 @@ def authority_requests(sim):
 
 def table(rows):
     lines = [
-        "| crawler | sites in flight | pages | wall, s | pages per second | suppliers per hour | peak RSS per process, MB | CPU s per process |",
-        "|---|---|---|---|---|---|---|---|",
+        "| crawler | sites in flight | pages | wall, s | pages per second | steady pages per second | s to 50 / 90 / 99 / 100% of pages | suppliers per hour | peak RSS per process, MB | CPU s per process |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     names = {"sled": "ecoscout, sled, 1 process", "pg1": "ecoscout, PostgreSQL, 1 worker",
              "pg2": "ecoscout, PostgreSQL, 2 workers", "scrapy": "Scrapy"}
     for r in rows:
         lines.append(
             f"| {names[r['mode']]} | {r['in_flight']} | {r['pages']} | {r['wall_s']} | "
-            f"{r['pages_per_s']} | {r['suppliers_per_hour']} | "
+            f"{r['pages_per_s']} | {(r['pace'] or {}).get('steady_median_pages_per_s', '')} | "
+            f"{' / '.join(str(x) for x in (r['pace'] or {}).get('seconds_to_50_90_99_100_percent', []))} | "
+            f"{r['suppliers_per_hour']} | "
             f"{' / '.join(str(x) for x in r['peak_rss_mb'])} | {' / '.join(str(x) for x in r['cpu_s'])} |"
         )
     return "\n".join(lines)
@@ -235,7 +270,7 @@ def main():
                     bench.log(f"fleet: {mode}, {in_flight} sites in flight, {args.suppliers} suppliers")
                     r = crawl(mode, in_flight, workdir, dns)
                     bench.log(f"  {r['pages']} pages in {r['wall_s']} s ({r['pages_per_s']}/s), "
-                              f"peak RSS {r['peak_rss_mb']} MB")
+                              f"peak RSS {r['peak_rss_mb']} MB, pace {r['pace']}")
                     rows.append(r)
                     save(rows, started, partial=True)
         finally:
