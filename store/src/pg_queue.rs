@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Record, Run, RunId, RunStatus};
 use crate::pg_store::{
-    RecordRow, client, col, corrupt, db_err, decode, encode, finish_in, run_id, sql_id,
+    RecordRow, client, col, corrupt, db_err, decode, encode, finish_in, insert_run, sql_id,
     write_record,
 };
 use crate::{PgStore, StoreError};
@@ -130,19 +130,9 @@ impl PgStore {
         self.call_async(move |pool| async move {
             let mut client = client(&pool).await?;
             let tx = client.transaction().await.map_err(db_err)?;
-            let row = tx
-                .query_one("SELECT nextval(pg_get_serial_sequence('runs', 'id'))", &[])
-                .await
-                .map_err(db_err)?;
-            let id: i64 = col(&row, 0)?;
-            run.id = run_id(id)?;
             run.status = RunStatus::Running;
-            tx.execute(
-                "INSERT INTO runs (id, status, body) VALUES ($1, $2, $3::text::jsonb)",
-                &[&id, &run.status.as_str(), &encode(&run)?],
-            )
-            .await
-            .map_err(db_err)?;
+            insert_run(&tx, &mut run).await?;
+            let id = sql_id(run.id)?;
             tx.execute(
                 "INSERT INTO run_plans (run_id, trust_list, trust_digest, weights, limits)
                  VALUES ($1, $2, $3, $4, $5::text::jsonb)",
@@ -275,13 +265,7 @@ impl PgStore {
         self.call_async(move |pool| async move {
             let mut client = client(&pool).await?;
             let tx = client.transaction().await.map_err(db_err)?;
-            tx.execute(
-                "INSERT INTO run_workers (run_id, worker) VALUES ($1, $2)
-                 ON CONFLICT (run_id, worker) DO UPDATE SET heartbeat_at = now()",
-                &[&id, &worker],
-            )
-            .await
-            .map_err(db_err)?;
+            heartbeat(&tx, id, &worker).await?;
             let mut claims = Vec::new();
             // Expired leases first (their suppliers waited longest), then
             // pending suppliers; each statement locks only the rows it takes.
@@ -345,13 +329,7 @@ impl PgStore {
         self.call_async(move |pool| async move {
             let mut client = client(&pool).await?;
             let tx = client.transaction().await.map_err(db_err)?;
-            tx.execute(
-                "INSERT INTO run_workers (run_id, worker) VALUES ($1, $2)
-                 ON CONFLICT (run_id, worker) DO UPDATE SET heartbeat_at = now()",
-                &[&id, &worker],
-            )
-            .await
-            .map_err(db_err)?;
+            heartbeat(&tx, id, &worker).await?;
             let rows = tx
                 .query(
                     "UPDATE queue SET lease_until = now() + make_interval(secs => $4)
@@ -488,6 +466,22 @@ impl PgStore {
         let id = sql_id(run)?;
         self.call_async(move |pool| workers_in(pool, id)).await
     }
+}
+
+/// Records `worker`'s heartbeat in run `id` (joining the run the first time).
+async fn heartbeat(
+    tx: &tokio_postgres::Transaction<'_>,
+    id: i64,
+    worker: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO run_workers (run_id, worker) VALUES ($1, $2)
+         ON CONFLICT (run_id, worker) DO UPDATE SET heartbeat_at = now()",
+        &[&id, &worker],
+    )
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }
 
 /// [`PgStore::queue_counts`] on a pool, for the async and the sync callers.

@@ -302,6 +302,26 @@ pub(crate) async fn put_run(
     Ok(())
 }
 
+/// Inserts a new run inside `tx`, giving it the next id.
+pub(crate) async fn insert_run(
+    tx: &tokio_postgres::Transaction<'_>,
+    run: &mut Run,
+) -> Result<(), StoreError> {
+    let row = tx
+        .query_one("SELECT nextval(pg_get_serial_sequence('runs', 'id'))", &[])
+        .await
+        .map_err(db_err)?;
+    let id: i64 = col(&row, 0)?;
+    run.id = run_id(id)?;
+    tx.execute(
+        "INSERT INTO runs (id, status, body) VALUES ($1, $2, $3::text::jsonb)",
+        &[&id, &run.status.as_str(), &encode(&*run)?],
+    )
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 /// Ends a run inside `tx`: its status, end time and counts, as sled's
 /// `finish_run` does.
 pub(crate) async fn finish_in(
@@ -496,18 +516,7 @@ impl Store for PgStore {
             for row in stale {
                 finish_in(&tx, run_id(col(&row, 0)?)?, RunStatus::Interrupted).await?;
             }
-            let row = tx
-                .query_one("SELECT nextval(pg_get_serial_sequence('runs', 'id'))", &[])
-                .await
-                .map_err(db_err)?;
-            let id: i64 = col(&row, 0)?;
-            run.id = run_id(id)?;
-            tx.execute(
-                "INSERT INTO runs (id, status, body) VALUES ($1, $2, $3::text::jsonb)",
-                &[&id, &run.status.as_str(), &encode(&run)?],
-            )
-            .await
-            .map_err(db_err)?;
+            insert_run(&tx, &mut run).await?;
             tx.commit().await.map_err(db_err)?;
             Ok(run)
         })
