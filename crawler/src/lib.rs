@@ -8,7 +8,9 @@
 //!   size and time caps, hop-by-hop redirects, `--resolve` rules),
 //!   [`address`] (the guard that keeps requests off loopback and private
 //!   addresses unless `--allow-private`), [`polite`] (per-host and global
-//!   limits, delays, robots.txt, retries) and [`robots`].
+//!   limits, delays, robots.txt, retries, shared hosts), [`budget`] (a
+//!   screening's time budget, paused while it queues for what the crawl
+//!   shares) and [`robots`].
 //! - Reading pages: [`charset`], [`page`], [`urlnorm`], [`sitemap`].
 //! - Finding the Certifications page and its verification entries:
 //!   [`vocab`] (the words, per language), [`classify`] (the scored
@@ -21,6 +23,7 @@
 
 pub mod address;
 pub mod answer_cache;
+pub mod budget;
 pub mod charset;
 pub mod classify;
 pub mod crawl;

@@ -12,6 +12,15 @@
 //! in-process by default; a fleet of workers passes shared ones
 //! ([`PoliteFetcher::with_authority_gate`],
 //! [`PoliteFetcher::with_answer_cache`]).
+//!
+//! A host outside the screened site that the screenings of
+//! [`SHARED_HOST_MIN_SITES`] different sites have asked (a CDN, an image
+//! host, a platform's file server) is infrastructure many suppliers share,
+//! not one supplier's server: it gets [`Politeness::shared_hosts`] instead of
+//! the sites' per-host delay, which would queue every screening behind one
+//! request a second. While a screening queues for something the crawl
+//! shares (the global slots, an authority's gate, a shared host), its
+//! [`SiteBudget`] clock stops.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,6 +34,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::answer_cache::{AnswerCache, Claim, FetchClaim, LocalAnswerCache, is_cacheable};
+use crate::budget::SiteBudget;
 use crate::fetch::{Hop, HttpFetcher, HttpRequest, MAX_REDIRECTS};
 use crate::gate::{AuthorityGate, GatePermit, LocalGate};
 use crate::robots::RobotsPolicy;
@@ -50,6 +60,13 @@ pub const MAX_TRUSTED_IN_FLIGHT: usize = 8;
 /// How long an authority's answer is kept by default: the lifetime of the
 /// verifier's own checkpoint and status list cache.
 pub const ANSWER_TTL: Duration = eco::verify::CACHE_LIFETIME;
+/// Distinct screened sites that must have asked a host outside their own
+/// site before it counts as shared infrastructure (see the module text).
+pub const SHARED_HOST_MIN_SITES: usize = 3;
+/// Requests per second to one shared host, by default (per process).
+pub const SHARED_HOST_REQUESTS_PER_SECOND: f64 = 20.0;
+/// Requests in flight to one shared host, by default (per process).
+pub const SHARED_HOST_MAX_IN_FLIGHT: u32 = 8;
 
 /// The politeness settings.
 #[derive(Debug, Clone)]
@@ -74,6 +91,9 @@ pub struct Politeness {
     /// How long a definite answer of an authority's host is kept in the
     /// answer cache.
     pub answer_ttl: Duration,
+    /// The rate and in-flight limit of a shared host (a larger robots.txt
+    /// `Crawl-delay` wins).
+    pub shared_hosts: HostLimits,
 }
 
 impl Default for Politeness {
@@ -86,6 +106,10 @@ impl Default for Politeness {
             retry_backoff: RETRY_BACKOFF,
             robots_agent: "ecoscout".to_owned(),
             answer_ttl: ANSWER_TTL,
+            shared_hosts: HostLimits {
+                interval: Duration::from_secs_f64(1.0 / SHARED_HOST_REQUESTS_PER_SECOND),
+                max_in_flight: SHARED_HOST_MAX_IN_FLIGHT,
+            },
         }
     }
 }
@@ -125,6 +149,11 @@ struct HostState {
     /// The robots.txt Crawl-delay, zero when none: an authority's host
     /// has no site delay, but this one slows it.
     crawl_delay: Mutex<Duration>,
+    /// Whether the host is shared infrastructure (see the module text).
+    shared: AtomicBool,
+    /// The sites whose screenings asked this host from outside, until
+    /// [`SHARED_HOST_MIN_SITES`] of them make it shared.
+    askers: Mutex<Vec<String>>,
 }
 
 /// Counters of what the fetcher did.
@@ -159,6 +188,8 @@ pub struct PoliteFetcher {
     authority_hosts: Arc<BTreeMap<String, HostLimits>>,
     gate: Arc<dyn AuthorityGate>,
     answers: Arc<dyn AnswerCache>,
+    /// The shared hosts' gate (this process's own).
+    shared_gate: Arc<LocalGate>,
 }
 
 fn host_key(url: &Url) -> String {
@@ -169,8 +200,8 @@ fn host_key(url: &Url) -> String {
 enum HostSlot {
     /// A site's per-host permit.
     Site(#[allow(dead_code)] OwnedSemaphorePermit),
-    /// An authority gate's permit.
-    Authority(#[allow(dead_code)] GatePermit),
+    /// An authority gate's or a shared host's permit.
+    Gate(#[allow(dead_code)] GatePermit),
 }
 
 impl PoliteFetcher {
@@ -188,6 +219,7 @@ impl PoliteFetcher {
             authority_hosts: Arc::new(BTreeMap::new()),
             gate: Arc::new(LocalGate::new()),
             answers: Arc::new(LocalAnswerCache::new()),
+            shared_gate: Arc::new(LocalGate::new()),
         }
     }
 
@@ -329,6 +361,8 @@ impl PoliteFetcher {
                     site: crate::urlnorm::site_of(url),
                     key: key.clone(),
                     crawl_delay: Mutex::new(Duration::ZERO),
+                    shared: AtomicBool::new(false),
+                    askers: Mutex::new(Vec::new()),
                 })
             })
             .clone();
@@ -339,12 +373,27 @@ impl PoliteFetcher {
     }
 
     /// Waits for a per-host slot (the site's concurrency and delay, or the
-    /// authority gate), then a global one.
-    async fn slot(&self, state: &HostState) -> (HostSlot, OwnedSemaphorePermit) {
+    /// authority's or shared host's gate), then a global one. The budget's
+    /// clock stops while the request queues for what the crawl shares.
+    async fn slot(
+        &self,
+        state: &HostState,
+        budget: Option<&SiteBudget>,
+    ) -> (HostSlot, OwnedSemaphorePermit) {
+        let pause = || budget.map(SiteBudget::pause);
         let host_permit = match self.authority_hosts.get(&state.key) {
-            Some(limits) => HostSlot::Authority(self.authority_slot(state, *limits).await),
+            Some(limits) => {
+                let _pause = pause();
+                HostSlot::Gate(self.gate_slot(&*self.gate, state, *limits).await)
+            }
+            None if self.is_shared(state, budget) => {
+                let _pause = pause();
+                let limits = self.politeness.shared_hosts;
+                HostSlot::Gate(self.gate_slot(&*self.shared_gate, state, limits).await)
+            }
             None => HostSlot::Site(self.site_slot(state).await),
         };
+        let _pause = pause();
         let global_permit = self
             .global
             .clone()
@@ -354,15 +403,45 @@ impl PoliteFetcher {
         (host_permit, global_permit)
     }
 
-    /// The gate's leave for an authority's host, at the slower of its
-    /// limits' rate and its robots.txt Crawl-delay.
-    async fn authority_slot(&self, state: &HostState, limits: HostLimits) -> GatePermit {
+    /// Whether `state`'s host is shared infrastructure, noting that
+    /// `budget`'s site asked it when it is outside that site.
+    fn is_shared(&self, state: &HostState, budget: Option<&SiteBudget>) -> bool {
+        if state.shared.load(Ordering::Relaxed) {
+            return true;
+        }
+        let Some(budget) = budget else {
+            return false;
+        };
+        if state.site.as_deref() == Some(budget.site()) {
+            return false;
+        }
+        let mut askers = state.askers.lock().unwrap_or_else(|p| p.into_inner());
+        if !askers.iter().any(|s| s == budget.site()) {
+            askers.push(budget.site().to_owned());
+        }
+        if askers.len() < SHARED_HOST_MIN_SITES {
+            return false;
+        }
+        tracing::debug!(host = %state.key, "a shared host");
+        *askers = Vec::new();
+        state.shared.store(true, Ordering::Relaxed);
+        true
+    }
+
+    /// `gate`'s leave for a host, at the slower of `limits`' rate and the
+    /// host's robots.txt Crawl-delay.
+    async fn gate_slot(
+        &self,
+        gate: &dyn AuthorityGate,
+        state: &HostState,
+        limits: HostLimits,
+    ) -> GatePermit {
         let crawl_delay = state.crawl_delay.lock().map(|d| *d).unwrap_or_default();
         let limits = HostLimits {
             interval: limits.interval.max(crawl_delay),
             ..limits
         };
-        self.gate.admit(&state.key, limits).await
+        gate.admit(&state.key, limits).await
     }
 
     /// A site's per-host slot: its concurrency, then its delay.
@@ -392,7 +471,7 @@ impl PoliteFetcher {
     /// One hop through the host's slot, with retries for connection
     /// failures, 429 and 503.
     async fn hop(&self, state: &HostState, request: &HttpRequest) -> Result<Hop, FetchError> {
-        self.timed_hop(state, request).await.0
+        self.timed_hop(state, request, None).await.0
     }
 
     /// For a GET of an authority's `url`: the answer cache's answer (or
@@ -416,6 +495,7 @@ impl PoliteFetcher {
         &self,
         state: &HostState,
         request: &HttpRequest,
+        budget: Option<&SiteBudget>,
     ) -> (Result<Hop, FetchError>, Duration) {
         let mut attempt = 0;
         let max_retries = if state.failing.load(Ordering::Relaxed) {
@@ -425,7 +505,7 @@ impl PoliteFetcher {
         };
         loop {
             let (result, spent) = {
-                let _permits = self.slot(state).await;
+                let _permits = self.slot(state, budget).await;
                 self.stats.requests.fetch_add(1, Ordering::Relaxed);
                 let sent = Instant::now();
                 let result = self.http_for(state).send_once(request).await;
@@ -534,14 +614,14 @@ impl PoliteFetcher {
     }
 
     /// Makes a request politely, following redirects hop by hop, each hop
-    /// checked against robots.txt and the address guard; gives up at
-    /// `deadline`.
+    /// checked against robots.txt and the address guard; on behalf of a
+    /// screening, gives up when its `budget` runs out.
     pub async fn request(
         &self,
         request: HttpRequest,
-        deadline: Option<Instant>,
+        budget: Option<&SiteBudget>,
     ) -> Result<FetchResponse, NetError> {
-        self.request_timed(request, deadline)
+        self.request_timed(request, budget)
             .await
             .map(|(response, _)| response)
     }
@@ -551,12 +631,13 @@ impl PoliteFetcher {
     pub async fn request_timed(
         &self,
         request: HttpRequest,
-        deadline: Option<Instant>,
+        budget: Option<&SiteBudget>,
     ) -> Result<(FetchResponse, Duration), NetError> {
         let url = request.url.clone();
-        let work = self.request_inner(request);
-        match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline, work)
+        let work = self.request_inner(request, budget);
+        match budget {
+            Some(budget) => budget
+                .within(work)
                 .await
                 .unwrap_or(Err(NetError::Budget(url))),
             None => work.await,
@@ -566,6 +647,7 @@ impl PoliteFetcher {
     async fn request_inner(
         &self,
         mut request: HttpRequest,
+        budget: Option<&SiteBudget>,
     ) -> Result<(FetchResponse, Duration), NetError> {
         let mut spent = Duration::ZERO;
         // A GET to an authority's host is answered from the answer cache
@@ -590,13 +672,14 @@ impl PoliteFetcher {
             if hop_number == 0
                 && let Some(key) = &cache_key
             {
+                let _pause = budget.map(SiteBudget::pause);
                 match self.cached_or_claim(key).await {
                     Ok(response) => return Ok((response, Duration::ZERO)),
                     Err(claim) => _claim = Some(claim),
                 }
             }
             let state = self.host(&request.url);
-            let (hop, hop_time) = self.timed_hop(&state, &request).await;
+            let (hop, hop_time) = self.timed_hop(&state, &request, budget).await;
             spent += hop_time;
             match hop? {
                 Hop::Response { response, .. } => {

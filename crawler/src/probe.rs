@@ -3,9 +3,9 @@
 //! negative control that no honest endpoint calls valid.
 
 use eco::FetchError;
-use tokio::time::Instant;
 use url::Url;
 
+use crate::budget::SiteBudget;
 use crate::charset::decode_html;
 use crate::extract::{ApiEndpoint, FormEndpoint};
 use crate::fetch::HttpRequest;
@@ -107,7 +107,7 @@ pub async fn ask(
     fetcher: &PoliteFetcher,
     endpoint: &Endpoint,
     number: &str,
-    deadline: Option<Instant>,
+    budget: Option<&SiteBudget>,
 ) -> Answer {
     let request = match endpoint {
         Endpoint::Api(api) => match fill_template(api, number) {
@@ -156,7 +156,7 @@ pub async fn ask(
         }
     };
     let url = request.url.to_string();
-    let (response, spent) = match fetcher.request_timed(request, deadline).await {
+    let (response, spent) = match fetcher.request_timed(request, budget).await {
         Ok(r) => r,
         Err(e) => return failed(url, e.to_string(), Some(&e)),
     };

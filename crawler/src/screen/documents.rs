@@ -292,8 +292,6 @@ impl Run<'_> {
     /// later steps: credentials to verify, endpoints and numbers to probe.
     pub(super) async fn read_documents(&mut self, site: &str, found: &mut SiteFindings) {
         let limit = self.screener.config.max_documents;
-        let budget = self.screener.config.site_budget;
-        let stop_at = self.deadline - budget + budget.mul_f64(DOCUMENT_BUDGET_SHARE);
         let mut candidates = std::mem::take(&mut found.documents);
         candidates.retain(|c| !found.site_wide.is_template(c));
         // Certificates of origin first, then documents whose label names no
@@ -301,7 +299,7 @@ impl Run<'_> {
         candidates.sort_by_cached_key(|c| (read_order(&c.label_kind()), !c.labelled));
         let mut left = 0;
         for candidate in candidates.into_iter().take(limit) {
-            if tokio::time::Instant::now() >= stop_at {
+            if self.budget.used_more_than(DOCUMENT_BUDGET_SHARE) {
                 left += 1;
                 continue;
             }

@@ -16,6 +16,7 @@ use eco::{CertificateReport, CheckName, CheckResult, TrustList, Verdict, Verifie
 use tokio::time::Instant;
 use url::Url;
 
+use crate::budget::SiteBudget;
 use crate::charset::decode_html;
 use crate::classify::{
     LinkContext, MAX_LINK_TEXTS, PRIORITY_NAMED, PRIORITY_VERIFY, PageWeights, classify,
@@ -264,7 +265,7 @@ fn is_binary(body: &[u8]) -> bool {
 struct Run<'a> {
     screener: &'a Screener,
     obs: Observation,
-    deadline: Instant,
+    budget: SiteBudget,
     suppressed_errors: usize,
 }
 
@@ -339,8 +340,8 @@ impl Screener {
         let started = Instant::now();
         let mut run = Run {
             screener: self,
+            budget: SiteBudget::start(&Observation::of_seed(seed).domain, self.config.site_budget),
             obs: Observation::of_seed(seed),
-            deadline: started + self.config.site_budget,
             suppressed_errors: 0,
         };
         let site = run.obs.domain.clone();
@@ -365,7 +366,7 @@ impl Run<'_> {
     async fn fetch(&mut self, request: HttpRequest) -> Result<eco::FetchResponse, NetError> {
         self.screener
             .fetcher
-            .request(request, Some(self.deadline))
+            .request(request, Some(&self.budget))
             .await
     }
 
@@ -470,7 +471,7 @@ impl Run<'_> {
             if linked_cert_page && item.score < PRIORITY_VERIFY {
                 break;
             }
-            if Instant::now() >= self.deadline {
+            if self.budget.expired() {
                 self.error(format!(
                     "the site's time budget of {} s ran out",
                     config.site_budget.as_secs()
@@ -776,7 +777,7 @@ impl Run<'_> {
                 &self.screener.fetcher,
                 endpoint,
                 &control,
-                Some(self.deadline),
+                Some(&self.budget),
             )
             .await;
             let outcome = if control_answer.refused {
@@ -797,13 +798,8 @@ impl Run<'_> {
                 self.obs.probes.push(probe(&control_answer, None, outcome));
             }
             for number in &numbers {
-                let answer = ask(
-                    &self.screener.fetcher,
-                    endpoint,
-                    number,
-                    Some(self.deadline),
-                )
-                .await;
+                let answer =
+                    ask(&self.screener.fetcher, endpoint, number, Some(&self.budget)).await;
                 if let Some(error) = &answer.error {
                     self.error(format!("endpoint {}: {error}", answer.url));
                 }
