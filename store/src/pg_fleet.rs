@@ -54,8 +54,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// request (the crawler's time limit per request, 15 s by default), so
 /// that only a killed worker's slot expires.
 pub const SLOT_LEASE: Duration = Duration::from_secs(120);
-/// How long a claim to fetch a missing answer holds at most: other askers
-/// wait for its answer until then (a killed worker's claim expires).
+/// How long a claim to fetch a missing answer holds unless renewed (its
+/// holder renews it while it waits and fetches): other askers wait for its
+/// answer until then (a killed worker's claim expires).
 pub const FETCH_CLAIM_LEASE: Duration = Duration::from_secs(60);
 /// First wait before asking again for a free slot, or for an answer
 /// another worker is fetching; it doubles up to [`POLL_MAX`].
@@ -94,6 +95,8 @@ struct Inner {
     /// Used when the database fails.
     local: LocalGate,
     last_sweep: Mutex<Option<Instant>>,
+    /// How long a claim to fetch holds unless renewed.
+    claim_lease: Duration,
 }
 
 impl Drop for Inner {
@@ -166,8 +169,19 @@ impl PgFleet {
                 slots_made: Mutex::new(HashSet::new()),
                 local: LocalGate::new(),
                 last_sweep: Mutex::new(None),
+                claim_lease: FETCH_CLAIM_LEASE,
             }),
         })
+    }
+
+    /// This fleet with claims to fetch held `lease` unless renewed
+    /// ([`FETCH_CLAIM_LEASE`] by default); takes effect only before the
+    /// fleet is shared.
+    pub fn with_claim_lease(mut self, lease: Duration) -> PgFleet {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.claim_lease = lease;
+        }
+        self
     }
 }
 
@@ -218,6 +232,29 @@ impl Db {
 }
 
 impl Db {
+    /// Extends a claim to fetch by `lease` (only if `holder` still holds
+    /// it).
+    async fn renew_fetch(
+        &self,
+        url: String,
+        holder: String,
+        lease: Duration,
+    ) -> Result<(), String> {
+        let lease = lease.as_secs_f64();
+        self.run(move |client| async move {
+            client
+                .execute(
+                    "UPDATE fleet_fetching
+                     SET expires_at = clock_timestamp() + make_interval(secs => $3)
+                     WHERE url = $1 AND holder = $2",
+                    &[&url, &holder, &lease],
+                )
+                .await
+                .map(drop)
+        })
+        .await
+    }
+
     /// Drops a claim to fetch (only if `holder` still holds it).
     async fn release_fetch(&self, url: String, holder: String) -> Result<(), String> {
         self.run(move |client| async move {
@@ -342,7 +379,7 @@ impl Inner {
     /// dropped at once.
     async fn try_claim_fetch(&self, url: &str, holder: &str) -> Result<bool, String> {
         let (url, holder) = (url.to_owned(), holder.to_owned());
-        let lease = FETCH_CLAIM_LEASE.as_secs_f64();
+        let lease = self.claim_lease.as_secs_f64();
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.spawn(move |db| async move {
             let (u, h) = (url.clone(), holder.clone());
@@ -425,15 +462,47 @@ impl Drop for Lease {
     }
 }
 
-/// A claim to fetch; dropping it deletes the claim on the fleet's runtime.
+/// A claim to fetch, renewed every third of its lease while it
+/// is held (its holder may queue at the authority's gate for longer than a
+/// lease, and must not lose the fetch to another worker meanwhile);
+/// dropping it deletes the claim on the fleet's runtime.
 struct FetchLease {
     inner: Arc<Inner>,
     url: String,
     holder: String,
+    renewer: Option<tokio::task::AbortHandle>,
+}
+
+impl FetchLease {
+    fn new(inner: Arc<Inner>, url: String, holder: String) -> FetchLease {
+        let renewer = inner.runtime.as_ref().map(|runtime| {
+            let (db, url, holder) = (inner.db.clone(), url.clone(), holder.clone());
+            let lease = inner.claim_lease;
+            runtime
+                .spawn(async move {
+                    loop {
+                        tokio::time::sleep(lease / 3).await;
+                        if let Err(e) = db.renew_fetch(url.clone(), holder.clone(), lease).await {
+                            db.warn("renewing a claim to fetch", &e);
+                        }
+                    }
+                })
+                .abort_handle()
+        });
+        FetchLease {
+            inner,
+            url,
+            holder,
+            renewer,
+        }
+    }
 }
 
 impl Drop for FetchLease {
     fn drop(&mut self) {
+        if let Some(renewer) = self.renewer.take() {
+            renewer.abort();
+        }
         let Some(runtime) = self.inner.runtime.as_ref() else {
             return;
         };
@@ -550,11 +619,7 @@ impl PgFleet {
         loop {
             match self.inner.try_claim_fetch(&key, &holder).await {
                 Ok(true) => {
-                    let lease = FetchLease {
-                        inner: self.inner.clone(),
-                        url: key,
-                        holder,
-                    };
+                    let lease = FetchLease::new(self.inner.clone(), key, holder);
                     // The holder may have kept it just before we claimed.
                     return match self.lookup(url).await {
                         Some(answer) => Claim::Answered(answer),

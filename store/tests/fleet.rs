@@ -281,6 +281,38 @@ async fn pg_two_workers_fetch_an_answer_once_per_lifetime() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: run scripts/test"]
+async fn pg_a_claim_to_fetch_is_renewed_while_its_answer_is_slow() {
+    // An authority slower than the claim's lease: the holder renews its
+    // claim, so the other worker waits for its answer instead of asking too.
+    let database = fresh_database().await;
+    let server = AuthorityServer::start(Duration::from_millis(1500)).await;
+    let terms = "requests_per_second = 100\nmax_in_flight = 4";
+    let ttl = Duration::from_secs(60);
+    let lease = Duration::from_millis(300);
+    let fetcher = |fleet: Arc<PgFleet>| {
+        local_worker(&server, terms, ttl)
+            .with_authority_gate(fleet.clone())
+            .with_answer_cache(fleet)
+    };
+    let fleet_a = Arc::new(PgFleet::connect(&database).unwrap().with_claim_lease(lease));
+    let fleet_b = Arc::new(PgFleet::connect(&database).unwrap().with_claim_lease(lease));
+    let (a, b) = (fetcher(fleet_a), fetcher(fleet_b));
+    let status = url(&server, "auth.test", "/status/7");
+    // Both know robots.txt first, so that only the answer is slow.
+    tokio::join!(
+        get_all(&a, vec![url(&server, "auth.test", "/warm/a")]),
+        get_all(&b, vec![url(&server, "auth.test", "/warm/b")])
+    );
+    let later = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        get_all(&b, vec![status.clone()]).await
+    };
+    tokio::join!(get_all(&a, vec![status.clone()]), later);
+    assert_eq!(server.count("/status/7"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run scripts/test"]
 async fn pg_a_failing_database_falls_back_to_local_limits() {
     let database = fresh_database().await;
     let server = AuthorityServer::start(Duration::from_millis(100)).await;
