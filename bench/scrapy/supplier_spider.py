@@ -134,6 +134,8 @@ def main():
     parser.add_argument("--dns-server", required=True, metavar="IP:PORT",
                         help="the DNS server that answers the seeds' names")
     parser.add_argument("--stats", help="write Scrapy's final stats here (JSON)")
+    parser.add_argument("--close-after", type=float, default=0,
+                        help="stop after this many seconds (Scrapy's CLOSESPIDER_TIMEOUT; 0: never)")
     args = parser.parse_args()
 
     with open(args.seeds, newline="", encoding="utf-8") as f:
@@ -160,6 +162,7 @@ def main():
         "DNS_RESOLVER": "supplier_spider.ServerResolver",
         "BENCH_DNS_SERVER": args.dns_server,
         "LOG_LEVEL": "INFO",
+        "CLOSESPIDER_TIMEOUT": args.close_after,
         "FEEDS": {args.out: {"format": "jsonlines", "overwrite": True}},
     }
     process = CrawlerProcess(settings)
@@ -170,7 +173,8 @@ def main():
     if args.stats:
         with open(args.stats, "w", encoding="utf-8") as f:
             json.dump(stats, f, default=str, indent=1, sort_keys=True)
-    return 0 if stats.get("finish_reason") == "finished" else 1
+    ended = ("finished", "closespider_timeout") if args.close_after else ("finished",)
+    return 0 if stats.get("finish_reason") in ended else 1
 
 
 if __name__ == "__main__":
