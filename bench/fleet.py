@@ -278,6 +278,7 @@ def main():
     parser.add_argument("--suppliers", type=int, default=10000)
     parser.add_argument("--in-flight", default="256,1000,4000")
     parser.add_argument("--modes", default="sled,pg1,pg2,scrapy")
+    parser.add_argument("--tag", default="", help="added to the result files' names")
     args = parser.parse_args()
     levels = [int(x) for x in args.in_flight.split(",")]
     modes = args.modes.split(",")
@@ -318,6 +319,7 @@ def save(rows, started, partial):
     out_dir = os.path.join(bench.ROOT, "bench", "results")
     os.makedirs(out_dir, exist_ok=True)
     stem = result["date"] + "-fleet" + ("" if args.suppliers == 10000 else f"-{args.suppliers}")
+    stem += f"-{args.tag}" if args.tag else ""
     with open(os.path.join(out_dir, stem + ".json"), "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")

@@ -1,4 +1,5 @@
-//! robots.txt: parsed once per host, through texting_robots behind a small wrapper.
+//! robots.txt: parsed once per host, and matched in time and memory
+//! linear in its rules.
 //!
 //! [`RobotsPolicy`] answers three questions about one host: may a URL be
 //! fetched ([`RobotsPolicy::allowed`]), how long to wait between requests
@@ -6,9 +7,13 @@
 //! ([`RobotsPolicy::sitemaps`]). Matching follows RFC 9309 and, where the
 //! RFC is silent, Google's reference parser.
 //!
-//! Before the body reaches texting_robots, the wrapper rewrites each line it
-//! needs to, so that the crate's own parser sees a normalised file:
+//! Each line is read the way texting_robots (which this module replaced)
+//! read it, so that a file means what it meant before:
 //!
+//! - A directive name (any case, with the misspellings crawlers accept),
+//!   then `:` after optional blanks, or at least one blank; the value runs
+//!   to `#` and is trimmed. Lines end at LF, CR or NUL. Other lines are
+//!   ignored.
 //! - `User-agent` values are cut to their product token (the leading
 //!   letters, `-` and `_`), so `User-agent: ecoscout/1.0` and
 //!   `User-agent: EcoScout Bot` both name `ecoscout`; `*` stays `*`.
@@ -18,27 +23,30 @@
 //!   remaining escapes are upper-cased, and bytes outside printable ASCII,
 //!   and `"`, `<`, `>`, `` ` ``, are escaped. A `$` anywhere but at the end of
 //!   a pattern is a literal `$` (escaped to `%24` on both sides).
-//! - An empty `Allow` or `Disallow` (which matches nothing) becomes an empty
-//!   `Allow`; texting_robots would read an empty `Disallow` as `Allow: /`.
-//! - A `$` pattern too complex for texting_robots' regex size limit would make
-//!   the crate reject the whole file; such a `Disallow` is widened (the `$`
-//!   is dropped) and such an `Allow` is dropped, so both err on the side of
-//!   not fetching.
+//! - An empty `Allow` or `Disallow` matches nothing, but still ends the
+//!   list of `User-agent` lines of its group.
+//! - Consecutive `User-agent` lines open a group; the groups naming our
+//!   agent apply, or else the `*` groups. Rules in a file without any
+//!   `User-agent` line apply to all agents (RFC 9309 would ignore them;
+//!   honouring them is the cautious reading). `Crawl-delay` is read as a
+//!   member of the group it appears in, as crawlers that honour it do, so
+//!   it ends a group's list of `User-agent` lines (Google ignores the line,
+//!   and would let the next `User-agent` line join the group); the first
+//!   `Crawl-delay` of the group that applies to us counts or, failing
+//!   that, the last one before the first `User-agent` line.
 //!
-//! Two behaviours of texting_robots are kept on purpose. Rules in a file
-//! without any `User-agent` line apply to all agents (RFC 9309 would ignore
-//! them; honouring them is the cautious reading). `Crawl-delay` is read as a
-//! member of the group it appears in, as crawlers that honour it do, so it
-//! ends a group's list of `User-agent` lines (Google ignores the line, and
-//! would let the next `User-agent` line join the group); the first
-//! `Crawl-delay` of the group that applies to us counts or, failing that, the
-//! last one before the first `User-agent` line.
+//! A rule is kept as its pattern string, never compiled: a pattern is a
+//! literal prefix and segments between `*`s, matched left to right by
+//! substring search, and a final `$` anchors the last segment at the end.
+//! The longest matching pattern wins, `Allow` on a tie. The rules are kept
+//! in that order, so the first match decides: a check costs at most one
+//! pass over each rule, and a file of 30,000 wildcard rules is held in a
+//! few megabytes.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::cmp::Reverse;
 use std::sync::Arc;
 use std::time::Duration;
 
-use texting_robots::Robot;
 use url::{Position, Url};
 
 /// Largest robots.txt body read, in bytes (Google reads 500 KiB). A larger
@@ -54,8 +62,8 @@ pub const MAX_ROBOTS_SITEMAPS: usize = 50;
 /// The UTF-8 byte order mark.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-// The directive names the normaliser rewrites, as texting_robots recognises
-// them (including the misspellings it accepts), in the order it tries them.
+// The directive names read (including the misspellings crawlers accept),
+// in the order they are tried.
 const USER_AGENT_KEYS: &[&[u8]] = &[b"user-agent", b"user agent", b"useragent"];
 const ALLOW_KEYS: &[&[u8]] = &[b"allow"];
 const DISALLOW_KEYS: &[&[u8]] = &[
@@ -66,10 +74,12 @@ const DISALLOW_KEYS: &[&[u8]] = &[
     b"diasllow",
     b"disallaw",
 ];
+const SITEMAP_KEYS: &[&[u8]] = &[b"sitemap", b"site-map", b"site map"];
+const CRAWL_DELAY_KEYS: &[&[u8]] = &[b"crawl-delay", b"crawl delay", b"crawldelay"];
 
 /// What a host's robots.txt allows for our user agent.
 ///
-/// Cheap to clone: the parsed rules and the sitemap list are shared.
+/// Cheap to clone: the rules and the sitemap list are shared.
 #[derive(Debug, Clone)]
 pub struct RobotsPolicy {
     rules: Rules,
@@ -84,8 +94,24 @@ enum Rules {
     AllowAll,
     /// No URL but `/robots.txt`, for the reason given.
     DisallowAll(Arc<str>),
-    /// As the parsed robots.txt says.
-    Parsed(Arc<Robot>),
+    /// As the rules of the group that applies say, in the order they are
+    /// tried (longest pattern first, `Allow` first on a tie).
+    Parsed(Arc<[Rule]>),
+}
+
+/// One `Allow` or `Disallow` rule.
+#[derive(Debug)]
+struct Rule {
+    /// The percent-normalised pattern; a final `$` is an anchor.
+    pattern: Box<str>,
+    allow: bool,
+}
+
+/// A line that means something, borrowed from the body.
+enum Line<'a> {
+    UserAgent(&'a [u8]),
+    Rule { allow: bool, pattern: &'a [u8] },
+    CrawlDelay(f32),
 }
 
 impl RobotsPolicy {
@@ -93,11 +119,9 @@ impl RobotsPolicy {
     ///
     /// Strips a UTF-8 BOM, truncates the body at [`MAX_ROBOTS_BYTES`] and
     /// tolerates invalid UTF-8 (bytes in patterns are percent-encoded as they
-    /// are; elsewhere they are replaced lossily). Groups naming `agent`
-    /// (case-insensitively) apply; when there are none, the `*` group does.
-    /// An `agent` that is not a product token (letters, `-`, `_`) matches no
-    /// group, so only `*` applies. A body that cannot be parsed at all allows
-    /// everything, and says so through `tracing::debug!`.
+    /// are). Groups naming `agent` (case-insensitively) apply; when there
+    /// are none, the `*` group does. An `agent` that is not a product token
+    /// (letters, `-`, `_`) matches no group, so only `*` applies.
     pub fn parse(agent: &str, body: &[u8]) -> RobotsPolicy {
         let body = &body[..body.len().min(MAX_ROBOTS_BYTES)];
         let body = body.strip_prefix(BOM).unwrap_or(body);
@@ -112,39 +136,69 @@ impl RobotsPolicy {
             "*"
         };
 
-        let robot = match build_robot(agent, &normalise(body, false)) {
-            Some(robot) => robot,
-            None => match build_robot(agent, &normalise(body, true)) {
-                Some(robot) => {
-                    tracing::debug!(
-                        "robots.txt has `$` rules too complex to match; widened or dropped them"
-                    );
-                    robot
-                }
-                None => {
-                    tracing::debug!("robots.txt could not be parsed; everything allowed");
-                    return RobotsPolicy::allow_all();
-                }
-            },
-        };
-
-        let delay = robot.delay.and_then(delay_from_secs);
+        let mut lines = Vec::new();
         let mut sitemaps: Vec<Url> = Vec::new();
-        for raw in &robot.sitemaps {
-            if sitemaps.len() == MAX_ROBOTS_SITEMAPS {
-                break;
-            }
-            if let Ok(url) = Url::parse(raw.trim())
-                && matches!(url.scheme(), "http" | "https")
-                && url.has_host()
-                && !sitemaps.contains(&url)
-            {
-                sitemaps.push(url);
+        for raw in body.split(|b| matches!(b, b'\n' | b'\r' | b'\0')) {
+            match directive(raw) {
+                Some((Kind::UserAgent, value)) => lines.push(Line::UserAgent(agent_token(value))),
+                Some((kind @ (Kind::Allow | Kind::Disallow), value)) => lines.push(Line::Rule {
+                    allow: kind == Kind::Allow,
+                    pattern: value,
+                }),
+                Some((Kind::CrawlDelay, value)) => {
+                    if let Some(secs) = std::str::from_utf8(value)
+                        .ok()
+                        .and_then(|v| v.parse::<f32>().ok())
+                        .filter(|secs| *secs >= 0.0)
+                    {
+                        lines.push(Line::CrawlDelay(secs));
+                    }
+                }
+                Some((Kind::Sitemap, value)) => {
+                    if sitemaps.len() < MAX_ROBOTS_SITEMAPS
+                        && let Some(url) = sitemap_url(value)
+                        && !sitemaps.contains(&url)
+                    {
+                        sitemaps.push(url);
+                    }
+                }
+                None => {}
             }
         }
 
+        let group = group_lines(&lines, agent);
+        let delay = group
+            .iter()
+            .find_map(|line| match line {
+                Line::CrawlDelay(secs) => Some(*secs),
+                _ => None,
+            })
+            .or_else(|| {
+                lines
+                    .iter()
+                    .take_while(|line| !matches!(line, Line::UserAgent(_)))
+                    .filter_map(|line| match line {
+                        Line::CrawlDelay(secs) => Some(*secs),
+                        _ => None,
+                    })
+                    .last()
+            })
+            .and_then(delay_from_secs);
+        let mut rules: Vec<Rule> = group
+            .iter()
+            .filter_map(|line| match line {
+                Line::Rule { allow, pattern } => Some(Rule {
+                    pattern: normalise_path(pattern, true).into_boxed_str(),
+                    allow: *allow,
+                }),
+                _ => None,
+            })
+            .filter(|rule| !rule.pattern.is_empty())
+            .collect();
+        rules.sort_by_key(|rule| (Reverse(rule.pattern.len()), !rule.allow));
+
         RobotsPolicy {
-            rules: Rules::Parsed(Arc::new(robot)),
+            rules: Rules::Parsed(rules.into()),
             delay,
             sitemaps: sitemaps.into(),
         }
@@ -192,15 +246,12 @@ impl RobotsPolicy {
         match &self.rules {
             Rules::AllowAll => true,
             Rules::DisallowAll(_) => false,
-            Rules::Parsed(robot) => {
+            Rules::Parsed(rules) => {
                 let target = match_target(url);
-                match catch_unwind(AssertUnwindSafe(|| robot.allowed(&target))) {
-                    Ok(allowed) => allowed,
-                    Err(_) => {
-                        tracing::debug!(%url, "robots.txt matching panicked; URL treated as disallowed");
-                        false
-                    }
-                }
+                rules
+                    .iter()
+                    .find(|rule| pattern_matches(&rule.pattern, &target))
+                    .is_none_or(|rule| rule.allow)
             }
         }
     }
@@ -227,26 +278,78 @@ impl RobotsPolicy {
     }
 }
 
-/// Runs texting_robots on a normalised body; None when it fails or panics.
-fn build_robot(agent: &str, body: &str) -> Option<Robot> {
-    match catch_unwind(|| Robot::new(agent, body.as_bytes())) {
-        Ok(Ok(robot)) => Some(robot),
-        Ok(Err(e)) => {
-            tracing::debug!(error = %e, "texting_robots rejected robots.txt");
-            None
-        }
-        Err(_) => {
-            tracing::debug!("texting_robots panicked on robots.txt");
-            None
+/// The lines of the groups that apply to `agent` (a product token or `*`):
+/// those naming it, or else those of `*`; the whole file when it has no
+/// `User-agent` line.
+fn group_lines<'a, 'b>(lines: &'b [Line<'a>], agent: &str) -> Vec<&'b Line<'a>> {
+    fn names(value: &[u8], agent: &str) -> bool {
+        value.eq_ignore_ascii_case(agent.as_bytes())
+    }
+    let agent = if lines
+        .iter()
+        .any(|line| matches!(line, Line::UserAgent(value) if names(value, agent)))
+    {
+        agent
+    } else {
+        "*"
+    };
+    let mut applies = !lines.iter().any(|line| matches!(line, Line::UserAgent(_)));
+    let mut in_agent_list = false;
+    let mut group = Vec::new();
+    for line in lines {
+        match line {
+            Line::UserAgent(value) => {
+                if !in_agent_list {
+                    applies = false;
+                    in_agent_list = true;
+                }
+                applies |= names(value, agent);
+            }
+            other => {
+                in_agent_list = false;
+                if applies {
+                    group.push(other);
+                }
+            }
         }
     }
+    group
 }
 
-/// Whether texting_robots can compile `pattern` (it builds a size-limited
-/// regex for patterns with `$`).
-fn pattern_compiles(pattern: &str) -> bool {
-    let body = format!("user-agent: *\nallow: {pattern}\n");
-    matches!(catch_unwind(|| Robot::new("*", body.as_bytes())), Ok(Ok(_)))
+/// Whether the normalised `pattern` matches the normalised `target`: its
+/// part before the first `*` is a prefix of the target, each further part
+/// follows in order (the leftmost place found leaves the most room for the
+/// rest), and with a final `$` the last part ends the target.
+fn pattern_matches(pattern: &str, target: &str) -> bool {
+    let (pattern, anchored) = match pattern.strip_suffix('$') {
+        Some(pattern) => (pattern, true),
+        None => (pattern, false),
+    };
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = target.strip_prefix(first) else {
+        return false;
+    };
+    let mut parts = parts.peekable();
+    if parts.peek().is_none() {
+        return !anchored || rest.is_empty();
+    }
+    while let Some(part) = parts.next() {
+        if anchored && parts.peek().is_none() {
+            return rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// A `Sitemap:` value as an absolute http(s) URL, if it is one.
+fn sitemap_url(value: &[u8]) -> Option<Url> {
+    let url = Url::parse(String::from_utf8_lossy(value).trim()).ok()?;
+    (matches!(url.scheme(), "http" | "https") && url.has_host()).then_some(url)
 }
 
 /// A Crawl-delay in seconds as a duration, capped at [`MAX_CRAWL_DELAY`].
@@ -304,27 +407,31 @@ fn agent_token(value: &[u8]) -> &[u8] {
     &value[..end]
 }
 
-/// The kinds of line the normaliser tells apart.
+/// The directives read.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     UserAgent,
     Allow,
     Disallow,
+    Sitemap,
+    CrawlDelay,
 }
 
-/// Splits a line into its directive and value the way texting_robots does:
-/// optional blanks, a directive name (any case), then `:` after optional
-/// blanks or at least one blank; the value runs to `#` and is trimmed.
+/// Splits a line into its directive and value: optional blanks, a
+/// directive name (any case), then `:` after optional blanks or at least
+/// one blank; the value runs to `#` and is trimmed.
 fn directive(line: &[u8]) -> Option<(Kind, &[u8])> {
     let start = line
         .iter()
         .position(|b| !matches!(b, b' ' | b'\t'))
         .unwrap_or(line.len());
     let line = &line[start..];
-    let kinds: [(Kind, &[&[u8]]); 3] = [
+    let kinds: [(Kind, &[&[u8]]); 5] = [
         (Kind::UserAgent, USER_AGENT_KEYS),
         (Kind::Allow, ALLOW_KEYS),
         (Kind::Disallow, DISALLOW_KEYS),
+        (Kind::Sitemap, SITEMAP_KEYS),
+        (Kind::CrawlDelay, CRAWL_DELAY_KEYS),
     ];
     for (kind, keys) in kinds {
         for key in keys {
@@ -349,46 +456,6 @@ fn directive(line: &[u8]) -> Option<(Kind, &[u8])> {
         }
     }
     None
-}
-
-/// Rewrites a robots.txt body into the normalised form described in the
-/// module documentation. With `repair`, `$` patterns texting_robots cannot
-/// compile are widened (`Disallow`) or dropped (`Allow`).
-fn normalise(body: &[u8], repair: bool) -> String {
-    let mut out = String::with_capacity(body.len() + body.len() / 8);
-
-    for line in body.split(|b| matches!(b, b'\n' | b'\r' | b'\0')) {
-        match directive(line) {
-            Some((Kind::UserAgent, value)) => {
-                out.push_str("user-agent: ");
-                out.push_str(&String::from_utf8_lossy(agent_token(value)));
-                out.push('\n');
-            }
-            Some((kind @ (Kind::Allow | Kind::Disallow), value)) => {
-                let mut allow = kind == Kind::Allow;
-                let mut pattern = normalise_path(value, true);
-                if repair && pattern.ends_with('$') && !pattern_compiles(&pattern) {
-                    if allow {
-                        pattern.clear();
-                    } else {
-                        pattern.pop();
-                    }
-                }
-                if pattern.is_empty() {
-                    // Matches nothing, but still ends the list of agents.
-                    allow = true;
-                }
-                out.push_str(if allow { "allow: " } else { "disallow: " });
-                out.push_str(&pattern);
-                out.push('\n');
-            }
-            None => {
-                out.push_str(&String::from_utf8_lossy(line));
-                out.push('\n');
-            }
-        }
-    }
-    out
 }
 
 /// The string matched against the rules for `url`: its path and query,
@@ -771,9 +838,7 @@ mod tests {
     }
 
     #[test]
-    fn too_complex_dollar_rules_do_not_void_the_file() {
-        // texting_robots rejects a whole file for one `$` rule whose regex is
-        // too large; the wrapper widens such a Disallow and drops such an Allow.
+    fn long_wildcard_and_dollar_rules_are_matched_exactly() {
         let stars = "a*".repeat(100);
         let body = format!(
             "User-agent: *\nDisallow: /{stars}z$\nAllow: /x/{stars}$\nDisallow: /x/\nDisallow: /private\n"
@@ -782,11 +847,45 @@ mod tests {
         assert!(!policy.allowed(&url("https://example.com/private")));
         assert!(!policy.allowed(&url("https://example.com/x/aaa")));
         let long = "a".repeat(100);
+        assert!(policy.allowed(&url(&format!("https://example.com/x/{long}"))));
         assert!(!policy.allowed(&url(&format!("https://example.com/{long}z"))));
-        // Widened: the `$` anchor is gone.
-        assert!(!policy.allowed(&url(&format!("https://example.com/{long}zq"))));
+        // The anchor holds: more after the `z` is not matched.
+        assert!(policy.allowed(&url(&format!("https://example.com/{long}zq"))));
         assert!(policy.allowed(&url("https://example.com/abz")));
         assert!(policy.allowed(&url("https://example.com/b")));
+    }
+
+    #[test]
+    fn patterns_match_as_prefixes_with_wildcards_and_anchors() {
+        let cases = [
+            ("/a", "/a", true),
+            ("/a", "/ab", true),
+            ("/a", "/", false),
+            ("/a$", "/a", true),
+            ("/a$", "/ab", false),
+            ("$", "/", false),
+            ("*$", "/anything", true),
+            ("/*", "/", true),
+            ("/*b", "/ab", true),
+            ("/*b", "/a", false),
+            ("/a*b$", "/abb", true),
+            ("/a*b*b$", "/abb", true),
+            ("/a*b*b$", "/ab", false),
+            ("/a**b", "/a-b", true),
+            ("/*.html$", "/x.html", true),
+            ("/*.html$", "/x.html?q", false),
+            ("/*/p-1/*.html$", "/d/p-1/e.html", true),
+            ("/*/p-1/*.html$", "/d/p-2/e.html", false),
+            ("/x*y$", "/xy", true),
+            ("/xy*y$", "/xy", false),
+        ];
+        for (pattern, target, expected) in cases {
+            assert_eq!(
+                pattern_matches(pattern, target),
+                expected,
+                "{pattern} against {target}"
+            );
+        }
     }
 
     #[test]
