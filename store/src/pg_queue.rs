@@ -383,14 +383,20 @@ impl PgStore {
             )
             .await
             .map_err(db_err)?;
-            tx.execute(
-                "UPDATE run_workers SET screened = screened + 1, heartbeat_at = now()
-                 WHERE run_id = $1 AND worker = $2",
-                &[&id, &worker],
-            )
-            .await
-            .map_err(db_err)?;
             tx.commit().await.map_err(db_err)?;
+            // The worker's count, after the commit: in the transaction, its
+            // row would be locked after the queue's, and a renewal locks
+            // them the other way round (a deadlock); it is only shown.
+            if let Err(e) = client
+                .execute(
+                    "UPDATE run_workers SET screened = screened + 1, heartbeat_at = now()
+                     WHERE run_id = $1 AND worker = $2",
+                    &[&id, &worker],
+                )
+                .await
+            {
+                tracing::debug!("counting a screened supplier: {e}");
+            }
             Ok(true)
         })
         .await
