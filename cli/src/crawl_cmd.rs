@@ -217,9 +217,13 @@ pub fn screener(
         },
     );
     if let Some(fleet) = fleet {
+        // The fleet's answers behind this process's own, so that the
+        // askers of one process ask the database once per URL.
         fetcher = fetcher
             .with_authority_gate(fleet.clone())
-            .with_answer_cache(fleet);
+            .with_answer_cache(Arc::new(crawler::answer_cache::TieredAnswerCache::new(
+                fleet,
+            )));
     }
     Ok(Screener::new(
         fetcher,

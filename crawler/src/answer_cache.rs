@@ -283,6 +283,75 @@ impl AnswerCache for LocalAnswerCache {
     }
 }
 
+/// How long an answer read from a shared cache is also kept by a
+/// [`TieredAnswerCache`]'s own: its shared lifetime may be nearly over,
+/// so a copy lives at most this much longer than the original.
+pub const SHARED_COPY_TTL: Duration = Duration::from_secs(5);
+
+/// A process's own cache in front of a shared one (a fleet's, in a
+/// database): the askers of one process wait for each other in memory, so
+/// that one of them asks the shared cache for a URL (and waits there while
+/// another process fetches it) instead of all of them. Answers this
+/// process fetched are kept in both for their lifetime; answers read from
+/// the shared cache are kept here for [`SHARED_COPY_TTL`].
+pub struct TieredAnswerCache {
+    local: LocalAnswerCache,
+    shared: Arc<dyn AnswerCache>,
+}
+
+impl TieredAnswerCache {
+    /// A cache of this process's own in front of `shared`.
+    pub fn new(shared: Arc<dyn AnswerCache>) -> TieredAnswerCache {
+        TieredAnswerCache {
+            local: LocalAnswerCache::new(),
+            shared,
+        }
+    }
+}
+
+impl AnswerCache for TieredAnswerCache {
+    fn get<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Option<FetchResponse>> {
+        Box::pin(async move {
+            if let Some(answer) = self.local.lookup(url) {
+                return Some(answer);
+            }
+            let answer = self.shared.get(url).await?;
+            self.local.store(url, &answer, SHARED_COPY_TTL);
+            Some(answer)
+        })
+    }
+
+    fn put<'a>(
+        &'a self,
+        url: &'a Url,
+        answer: &'a FetchResponse,
+        ttl: Duration,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            self.local.store(url, answer, ttl);
+            self.shared.put(url, answer, ttl).await;
+        })
+    }
+
+    fn claim<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Claim> {
+        Box::pin(async move {
+            let local = match self.local.claim(url).await {
+                Claim::Answered(answer) => return Claim::Answered(answer),
+                Claim::Fetch(claim) => claim,
+            };
+            match self.shared.claim(url).await {
+                Claim::Answered(answer) => {
+                    // Before the local claim is dropped, for the askers
+                    // waiting behind it.
+                    self.local.store(url, &answer, SHARED_COPY_TTL);
+                    Claim::Answered(answer)
+                }
+                Claim::Fetch(shared) => Claim::Fetch(FetchClaim::new((local, shared))),
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,5 +458,71 @@ mod tests {
         assert_eq!(cache.len(), fit);
         let bytes = cache.entries.lock().unwrap().bytes;
         assert!(bytes <= LOCAL_CACHE_BYTES, "{bytes}");
+    }
+
+    /// A shared cache that counts what it is asked.
+    #[derive(Default)]
+    struct Counted {
+        inner: LocalAnswerCache,
+        gets: std::sync::atomic::AtomicUsize,
+        claims: std::sync::atomic::AtomicUsize,
+    }
+
+    impl AnswerCache for Counted {
+        fn get<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Option<FetchResponse>> {
+            self.gets.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.get(url)
+        }
+        fn put<'a>(
+            &'a self,
+            url: &'a Url,
+            answer: &'a FetchResponse,
+            ttl: Duration,
+        ) -> BoxFuture<'a, ()> {
+            self.inner.put(url, answer, ttl)
+        }
+        fn claim<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Claim> {
+            self.claims
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.claim(url)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_tiered_cache_asks_the_shared_one_once_per_url() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let shared = Arc::new(Counted::default());
+        let cache = Arc::new(TieredAnswerCache::new(shared.clone()));
+        let first = match cache.claim(&url("a")).await {
+            Claim::Fetch(claim) => claim,
+            Claim::Answered(_) => panic!("nothing was kept"),
+        };
+        let waiters: Vec<_> = (0..10)
+            .map(|_| {
+                let cache = cache.clone();
+                tokio::spawn(async move { cache.claim(&url("a")).await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        cache
+            .put(&url("a"), &answer(200, b"{}"), Duration::from_secs(60))
+            .await;
+        drop(first);
+        for waiter in waiters {
+            assert!(matches!(waiter.await.unwrap(), Claim::Answered(_)));
+        }
+        assert_eq!(shared.claims.load(SeqCst), 1, "only the first asked");
+        assert!(cache.get(&url("a")).await.is_some());
+        assert_eq!(shared.gets.load(SeqCst), 0, "kept here too");
+
+        // An answer another process kept is read from the shared cache
+        // once, then kept here for a while.
+        shared
+            .put(&url("b"), &answer(200, b"[]"), Duration::from_secs(60))
+            .await;
+        for _ in 0..3 {
+            assert!(cache.get(&url("b")).await.is_some());
+        }
+        assert_eq!(shared.gets.load(SeqCst), 1);
     }
 }

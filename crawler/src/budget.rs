@@ -1,7 +1,7 @@
 //! A screening's time budget: a clock that runs while the screening works
 //! on its site and stops while it queues for what the whole crawl shares
 //! (the global request slots, an authority's gate, a shared host such as
-//! a CDN). How long a site may take is then the site's own doing, and how
+//! a CDN) and while its credentials are verified with the authorities. How long a site may take is then the site's own doing, and how
 //! busy the rest of the crawl (or the fleet) is does not change what one
 //! screening finds.
 

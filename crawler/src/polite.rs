@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use eco::trust::{HostLimits, origin};
 use eco::{FetchError, FetchResponse, Fetcher};
-use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use url::Url;
 
@@ -60,6 +60,9 @@ pub const MAX_TRUSTED_IN_FLIGHT: usize = 8;
 /// How long an authority's answer is kept by default: the lifetime of the
 /// verifier's own checkpoint and status list cache.
 pub const ANSWER_TTL: Duration = eco::verify::CACHE_LIFETIME;
+/// How long a robots.txt that could not be read keeps its host shut
+/// before it is fetched again.
+pub const ROBOTS_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Distinct screened sites that must have asked a host outside their own
 /// site before it counts as shared infrastructure (see the module text).
 pub const SHARED_HOST_MIN_SITES: usize = 3;
@@ -94,6 +97,8 @@ pub struct Politeness {
     /// The rate and in-flight limit of a shared host (a larger robots.txt
     /// `Crawl-delay` wins).
     pub shared_hosts: HostLimits,
+    /// How long a robots.txt that could not be read keeps its host shut.
+    pub robots_retry_after: Duration,
 }
 
 impl Default for Politeness {
@@ -110,6 +115,7 @@ impl Default for Politeness {
                 interval: Duration::from_secs_f64(1.0 / SHARED_HOST_REQUESTS_PER_SECOND),
                 max_in_flight: SHARED_HOST_MAX_IN_FLIGHT,
             },
+            robots_retry_after: ROBOTS_RETRY_AFTER,
         }
     }
 }
@@ -138,7 +144,8 @@ struct HostState {
     permits: Arc<Semaphore>,
     next_start: tokio::sync::Mutex<Instant>,
     delay: Mutex<Duration>,
-    robots: OnceCell<Result<RobotsPolicy, FetchError>>,
+    /// The host's robots.txt policy and when it was fetched.
+    robots: tokio::sync::Mutex<Option<(Result<RobotsPolicy, FetchError>, Instant)>>,
     last_used: Mutex<Instant>,
     /// Whether the host's last request failed through all its retries.
     failing: AtomicBool,
@@ -355,7 +362,7 @@ impl PoliteFetcher {
                     permits: Arc::new(Semaphore::new(self.politeness.per_host_concurrency.max(1))),
                     next_start: tokio::sync::Mutex::new(next_start),
                     delay: Mutex::new(self.politeness.delay),
-                    robots: OnceCell::new(),
+                    robots: tokio::sync::Mutex::new(None),
                     last_used: Mutex::new(Instant::now()),
                     failing: AtomicBool::new(false),
                     site: crate::urlnorm::site_of(url),
@@ -513,7 +520,7 @@ impl PoliteFetcher {
             };
             let backoff = self.politeness.retry_backoff * 2u32.pow(attempt);
             let retry_in = match &result {
-                Err(FetchError::Transport(_)) => Some(backoff),
+                Err(FetchError::Transport(_) | FetchError::Timeout { .. }) => Some(backoff),
                 Ok(Hop::Response {
                     response,
                     retry_after,
@@ -536,53 +543,64 @@ impl PoliteFetcher {
         }
     }
 
-    /// The robots.txt policy of the URL's host, fetched once. An error means
-    /// the host may not be contacted at all (the address guard refused it).
+    /// The robots.txt policy of the URL's host, fetched once, and again
+    /// after [`Politeness::robots_retry_after`] when it could not be read (a timeout, a
+    /// 5xx or 429 answer): a passing failure must not shut a host, an
+    /// authority's above all, for the rest of a run. An error means the
+    /// host may not be contacted at all (the address guard refused it).
     pub async fn robots(&self, url: &Url) -> Result<RobotsPolicy, FetchError> {
         let state = self.host(url);
-        state
-            .robots
-            .get_or_init(|| async {
-                let Ok(robots_url) = url.join("/robots.txt") else {
-                    return Ok(RobotsPolicy::allow_all());
-                };
-                let cache_key = self
-                    .authority_hosts
-                    .contains_key(&state.key)
-                    .then(|| robots_url.clone());
-                // Held until the answer is kept (or the fetch failed).
-                let mut _claim = None;
-                if let Some(key) = &cache_key {
-                    match self.cached_or_claim(key).await {
-                        Ok(response) => return Ok(self.robots_policy(&state, &response)),
-                        Err(claim) => _claim = Some(claim),
+        let mut kept = state.robots.lock().await;
+        if let Some((policy, fetched)) = kept.as_ref() {
+            let failed = matches!(policy, Ok(p) if p.refusal().is_some());
+            if !failed || fetched.elapsed() < self.politeness.robots_retry_after {
+                return policy.clone();
+            }
+        }
+        let policy = self.fetch_robots(&state, url).await;
+        *kept = Some((policy.clone(), Instant::now()));
+        policy
+    }
+
+    /// Fetches and reads the robots.txt of `url`'s host (`state`).
+    async fn fetch_robots(&self, state: &HostState, url: &Url) -> Result<RobotsPolicy, FetchError> {
+        let Ok(robots_url) = url.join("/robots.txt") else {
+            return Ok(RobotsPolicy::allow_all());
+        };
+        let cache_key = self
+            .authority_hosts
+            .contains_key(&state.key)
+            .then(|| robots_url.clone());
+        // Held until the answer is kept (or the fetch failed).
+        let mut _claim = None;
+        if let Some(key) = &cache_key {
+            match self.cached_or_claim(key).await {
+                Ok(response) => return Ok(self.robots_policy(state, &response)),
+                Err(claim) => _claim = Some(claim),
+            }
+        }
+        let mut request = HttpRequest::get(robots_url, "text/plain, */*;q=0.1");
+        for _ in 0..=MAX_REDIRECTS {
+            let target = self.host(&request.url);
+            match self.hop(&target, &request).await {
+                Ok(Hop::Response { response, .. }) => {
+                    if let Some(key) = &cache_key {
+                        self.keep(key, &response).await;
                     }
+                    return Ok(self.robots_policy(state, &response));
                 }
-                let mut request = HttpRequest::get(robots_url, "text/plain, */*;q=0.1");
-                for _ in 0..=MAX_REDIRECTS {
-                    let target = self.host(&request.url);
-                    match self.hop(&target, &request).await {
-                        Ok(Hop::Response { response, .. }) => {
-                            if let Some(key) = &cache_key {
-                                self.keep(key, &response).await;
-                            }
-                            return Ok(self.robots_policy(&state, &response));
-                        }
-                        Ok(Hop::Redirect { location, .. }) => {
-                            request = HttpRequest::get(location, &request.accept)
-                        }
-                        Err(e @ FetchError::Refused(_)) => return Err(e),
-                        Err(e) => {
-                            return Ok(RobotsPolicy::disallow_all(format!(
-                                "robots.txt could not be fetched: {e}"
-                            )));
-                        }
-                    }
+                Ok(Hop::Redirect { location, .. }) => {
+                    request = HttpRequest::get(location, &request.accept)
                 }
-                Ok(RobotsPolicy::disallow_all("robots.txt redirects too often"))
-            })
-            .await
-            .clone()
+                Err(e @ FetchError::Refused(_)) => return Err(e),
+                Err(e) => {
+                    return Ok(RobotsPolicy::disallow_all(format!(
+                        "robots.txt could not be fetched: {e}"
+                    )));
+                }
+            }
+        }
+        Ok(RobotsPolicy::disallow_all("robots.txt redirects too often"))
     }
 
     /// Keeps an authority's answer to `url` in the answer cache, when it

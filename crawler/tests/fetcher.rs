@@ -244,3 +244,48 @@ async fn a_host_that_stays_down_is_not_retried_until_it_answers() {
         "a success gives the host its retries back"
     );
 }
+
+#[tokio::test]
+async fn a_robots_txt_that_failed_is_read_again_after_a_while() {
+    use crawler::fetch::HttpRequest;
+    use crawler::polite::{NetError, PoliteFetcher, Politeness};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let (listener, port) = listener().await;
+    // robots.txt fails (503, all retries included) the first time it is
+    // asked, then answers.
+    let robots_asked = Arc::new(AtomicUsize::new(0));
+    let asked = robots_asked.clone();
+    serve(
+        listener,
+        Arc::new(move |r: &Request| match r.path.as_str() {
+            "/robots.txt" if asked.fetch_add(1, Ordering::SeqCst) < 4 => {
+                response(503, &[], b"busy")
+            }
+            "/robots.txt" => response(200, &[], b"User-agent: *\nDisallow: /private\n"),
+            _ => response(200, &[("content-type", "text/html")], b"<p>up</p>"),
+        }),
+    );
+    let retry_after = Duration::from_millis(300);
+    let polite = PoliteFetcher::new(
+        fetcher(Duration::from_secs(2)),
+        Politeness {
+            delay: Duration::ZERO,
+            retry_backoff: Duration::from_millis(5),
+            robots_retry_after: retry_after,
+            ..Politeness::default()
+        },
+    );
+    let get =
+        |path: &str| polite.request(HttpRequest::get(url(port, "busy.test", path), "*/*"), None);
+    assert!(matches!(get("/").await, Err(NetError::Robots { .. })));
+    assert!(
+        matches!(get("/").await, Err(NetError::Robots { .. })),
+        "shut until the retry time"
+    );
+    assert_eq!(robots_asked.load(Ordering::SeqCst), 4);
+    tokio::time::sleep(retry_after).await;
+    assert_eq!(get("/").await.unwrap().status, 200);
+    assert!(matches!(get("/private").await, Err(NetError::Robots { .. })));
+    assert_eq!(robots_asked.load(Ordering::SeqCst), 5, "read again once");
+}

@@ -631,12 +631,16 @@ impl Run<'_> {
             domain: site,
             name: Some(self.obs.name.as_str()).filter(|n| !n.is_empty()),
         };
-        match self
-            .screener
-            .verifier
-            .verify_value_as(&document, Some(exporter))
-            .await
-        {
+        // Verification asks the authorities (the buyer's services), not
+        // the site: the site's budget does not run meanwhile.
+        let verified = {
+            let _pause = self.budget.pause();
+            self.screener
+                .verifier
+                .verify_value_as(&document, Some(exporter))
+                .await
+        };
+        match verified {
             Ok(mut report) => {
                 report.url = Some(url.to_string());
                 Some(report)
