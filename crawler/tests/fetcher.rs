@@ -286,6 +286,9 @@ async fn a_robots_txt_that_failed_is_read_again_after_a_while() {
     assert_eq!(robots_asked.load(Ordering::SeqCst), 4);
     tokio::time::sleep(retry_after).await;
     assert_eq!(get("/").await.unwrap().status, 200);
-    assert!(matches!(get("/private").await, Err(NetError::Robots { .. })));
+    assert!(matches!(
+        get("/private").await,
+        Err(NetError::Robots { .. })
+    ));
     assert_eq!(robots_asked.load(Ordering::SeqCst), 5, "read again once");
 }

@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use super::{Run, SiteFindings, push_unique};
+use crate::budget::SiteBudget;
 use crate::classify::{certificate_documents, is_document_link};
 use crate::document::kind::{DocumentKind, guess_kind};
 use crate::document::{DOCUMENT_TIME_LIMIT, DocumentContent, DocumentError, read_document, sniff};
@@ -199,8 +200,14 @@ fn read_order(kind: &DocumentKind) -> u8 {
 async fn read_off_thread(
     decoders: &Arc<Semaphore>,
     body: Vec<u8>,
+    budget: &SiteBudget,
 ) -> Result<DocumentContent, DocumentError> {
-    let Ok(_permit) = decoders.acquire().await else {
+    // The decoders are the crawl's: waiting for one is not the site's time.
+    let permit = {
+        let _pause = budget.pause();
+        decoders.acquire().await
+    };
+    let Ok(_permit) = permit else {
         return Err(DocumentError::TimedOut);
     };
     let task = tokio::task::spawn_blocking(move || read_document(&body));
@@ -339,7 +346,7 @@ impl Run<'_> {
                 Err(error) => document.error = Some(error),
                 Ok(body) => {
                     document.format = sniff(&body).map(|f| f.as_str().to_owned());
-                    match read_off_thread(&self.screener.decoders, body).await {
+                    match read_off_thread(&self.screener.decoders, body, &self.budget).await {
                         Err(e) => document.error = Some(e.to_string()),
                         Ok(content) => {
                             text = content.text.chars().take(KIND_TEXT_CHARS).collect();
