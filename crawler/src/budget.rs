@@ -56,11 +56,6 @@ impl SiteBudget {
         &self.site
     }
 
-    /// The whole budget.
-    pub fn budget(&self) -> Duration {
-        self.budget
-    }
-
     fn clock(&self) -> std::sync::MutexGuard<'_, Clock> {
         self.clock.lock().unwrap_or_else(|p| p.into_inner())
     }

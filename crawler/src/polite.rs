@@ -544,9 +544,9 @@ impl PoliteFetcher {
     }
 
     /// The robots.txt policy of the URL's host, fetched once, and again
-    /// after [`Politeness::robots_retry_after`] when it could not be read (a timeout, a
-    /// 5xx or 429 answer): a passing failure must not shut a host, an
-    /// authority's above all, for the rest of a run. An error means the
+    /// after [`Politeness::robots_retry_after`] when it could not be read
+    /// (a timeout, a 5xx or 429 answer): a passing failure must not shut a
+    /// host, an authority's above all, for the rest of a run. An error means the
     /// host may not be contacted at all (the address guard refused it).
     pub async fn robots(&self, url: &Url) -> Result<RobotsPolicy, FetchError> {
         let state = self.host(url);

@@ -338,10 +338,11 @@ impl Screener {
     /// is in its `errors`.
     pub async fn screen(&self, seed: &Seed) -> Observation {
         let started = Instant::now();
+        let obs = Observation::of_seed(seed);
         let mut run = Run {
             screener: self,
-            budget: SiteBudget::start(&Observation::of_seed(seed).domain, self.config.site_budget),
-            obs: Observation::of_seed(seed),
+            budget: SiteBudget::start(&obs.domain, self.config.site_budget),
+            obs,
             suppressed_errors: 0,
         };
         let site = run.obs.domain.clone();
