@@ -32,6 +32,7 @@ pub mod document;
 pub mod extract;
 pub mod fetch;
 pub mod gate;
+mod host_table;
 pub mod observation;
 pub mod openapi;
 pub mod page;

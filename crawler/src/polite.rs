@@ -37,6 +37,7 @@ use crate::answer_cache::{AnswerCache, Claim, FetchClaim, LocalAnswerCache, is_c
 use crate::budget::SiteBudget;
 use crate::fetch::{Hop, HttpFetcher, HttpRequest, MAX_REDIRECTS};
 use crate::gate::{AuthorityGate, GatePermit, LocalGate};
+use crate::host_table::{HostRecord, HostTable};
 use crate::robots::RobotsPolicy;
 
 /// Default number of requests in flight across all hosts.
@@ -51,7 +52,8 @@ pub const MAX_RETRIES: u32 = 3;
 pub const RETRY_BACKOFF: Duration = Duration::from_millis(500);
 /// Longest `Retry-After` honoured; a longer one is cut to this.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
-/// Host records kept before idle ones are dropped.
+/// Host records kept before idle ones are dropped (the table is swept
+/// again each time it has doubled).
 const HOST_TABLE_SOFT_LIMIT: usize = 2048;
 /// Requests to the trust list's endpoints (the buyer's own Ethereum
 /// nodes) in flight at most, apart from the sites' share: a node is asked
@@ -163,6 +165,12 @@ struct HostState {
     askers: Mutex<Vec<String>>,
 }
 
+impl HostRecord for HostState {
+    fn site(&self) -> Option<&str> {
+        self.site.as_deref()
+    }
+}
+
 /// Counters of what the fetcher did.
 #[derive(Debug, Default)]
 pub struct NetStats {
@@ -183,7 +191,7 @@ pub struct PoliteFetcher {
     /// Requests in flight to the trust list's endpoints, apart from the
     /// sites' share ([`MAX_TRUSTED_IN_FLIGHT`]).
     trusted: Arc<Semaphore>,
-    hosts: Arc<Mutex<HashMap<String, Arc<HostState>>>>,
+    hosts: Arc<Mutex<HostTable<HostState>>>,
     /// When the next request may start, for hosts whose state was released
     /// while their delay had not yet passed.
     released: Arc<Mutex<HashMap<String, Instant>>>,
@@ -219,7 +227,7 @@ impl PoliteFetcher {
             global: Arc::new(Semaphore::new(politeness.concurrency.max(1))),
             trusted: Arc::new(Semaphore::new(MAX_TRUSTED_IN_FLIGHT)),
             politeness: Arc::new(politeness),
-            hosts: Arc::new(Mutex::new(HashMap::new())),
+            hosts: Arc::new(Mutex::new(HostTable::new(HOST_TABLE_SOFT_LIMIT))),
             released: Arc::new(Mutex::new(HashMap::new())),
             sites: Arc::new(Mutex::new(HashMap::new())),
             stats: Arc::new(NetStats::default()),
@@ -272,7 +280,10 @@ impl PoliteFetcher {
             Ok(http) => {
                 sites.insert(site.to_owned(), (http, 1));
             }
-            Err(e) => tracing::warn!(site, "the site shares the common pool: {e}"),
+            Err(e) => {
+                tracing::warn!(site, "the site shares the common pool: {e}");
+                sites.insert(site.to_owned(), (self.http.clone(), 1));
+            }
         }
     }
 
@@ -305,23 +316,12 @@ impl PoliteFetcher {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         let mut released = self.released.lock().unwrap_or_else(|p| p.into_inner());
         released.retain(|_, next| *next > now);
-        let suffix = format!(".{site}");
-        hosts.retain(|key, state| {
-            let host = key
-                .split("://")
-                .nth(1)
-                .and_then(|h| h.rsplit_once(':'))
-                .map_or("", |(h, _)| h);
-            let of_site = host == site || host.ends_with(&suffix);
-            if !of_site || Arc::strong_count(state) > 1 {
-                return true;
-            }
+        hosts.release_site(site, |key, state| {
             if let Ok(next) = state.next_start.try_lock()
                 && *next > now
             {
-                released.insert(key.clone(), *next);
+                released.insert(key.to_owned(), *next);
             }
-            false
         });
     }
 
@@ -338,45 +338,72 @@ impl PoliteFetcher {
     fn host(&self, url: &Url) -> Arc<HostState> {
         let key = host_key(url);
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-        if hosts.len() > HOST_TABLE_SOFT_LIMIT {
-            let now = Instant::now();
-            let idle = self.politeness.delay.max(Duration::from_secs(2)) * 2;
-            hosts.retain(|_, h| {
-                Arc::strong_count(h) > 1
-                    || h.last_used
-                        .lock()
-                        .map(|t| now.duration_since(*t) < idle)
-                        .unwrap_or(true)
-            });
-        }
-        let state = hosts
-            .entry(key)
-            .or_insert_with_key(|key| {
-                let next_start = self
-                    .released
-                    .lock()
-                    .ok()
-                    .and_then(|mut r| r.remove(key))
-                    .unwrap_or_else(Instant::now);
-                Arc::new(HostState {
-                    permits: Arc::new(Semaphore::new(self.politeness.per_host_concurrency.max(1))),
-                    next_start: tokio::sync::Mutex::new(next_start),
-                    delay: Mutex::new(self.politeness.delay),
-                    robots: tokio::sync::Mutex::new(None),
-                    last_used: Mutex::new(Instant::now()),
-                    failing: AtomicBool::new(false),
-                    site: crate::urlnorm::site_of(url),
-                    key: key.clone(),
-                    crawl_delay: Mutex::new(Duration::ZERO),
-                    shared: AtomicBool::new(false),
-                    askers: Mutex::new(Vec::new()),
-                })
-            })
-            .clone();
+        let now = Instant::now();
+        // Taken only if the table is swept.
+        let mut sites = None;
+        let state = hosts.get_or_insert(
+            key,
+            |key| self.new_host(url, key),
+            |h| {
+                let sites = sites
+                    .get_or_insert_with(|| self.sites.lock().unwrap_or_else(|p| p.into_inner()));
+                self.keeps_host(h, sites, now)
+            },
+        );
         if let Ok(mut t) = state.last_used.lock() {
-            *t = Instant::now();
+            *t = now;
         }
         state
+    }
+
+    fn new_host(&self, url: &Url, key: &str) -> HostState {
+        let next_start = self
+            .released
+            .lock()
+            .ok()
+            .and_then(|mut r| r.remove(key))
+            .unwrap_or_else(Instant::now);
+        HostState {
+            permits: Arc::new(Semaphore::new(self.politeness.per_host_concurrency.max(1))),
+            next_start: tokio::sync::Mutex::new(next_start),
+            delay: Mutex::new(self.politeness.delay),
+            robots: tokio::sync::Mutex::new(None),
+            last_used: Mutex::new(Instant::now()),
+            failing: AtomicBool::new(false),
+            site: crate::urlnorm::site_of(url),
+            key: key.to_owned(),
+            crawl_delay: Mutex::new(Duration::ZERO),
+            shared: AtomicBool::new(false),
+            askers: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Whether a sweep of the host table keeps `host`: it belongs to a site
+    /// being screened (its hosts go with [`PoliteFetcher::release_site`],
+    /// and a screening must not read its robots.txt twice), or its delay,
+    /// Crawl-delay included, has not passed twice over since its last
+    /// request. What goes: the hosts of other sites and shared hosts
+    /// nobody asked for a while.
+    fn keeps_host(
+        &self,
+        host: &HostState,
+        sites: &HashMap<String, (HttpFetcher, usize)>,
+        now: Instant,
+    ) -> bool {
+        if host.site.as_ref().is_some_and(|s| sites.contains_key(s)) {
+            return true;
+        }
+        let crawl_delay = host.crawl_delay.lock().map_or(Duration::ZERO, |d| *d);
+        let idle = self
+            .politeness
+            .delay
+            .max(crawl_delay)
+            .max(Duration::from_secs(2))
+            * 2;
+        host.last_used
+            .lock()
+            .map(|t| now.duration_since(*t) < idle)
+            .unwrap_or(true)
     }
 
     /// Waits for a per-host slot (the site's concurrency and delay, or the
@@ -750,5 +777,49 @@ impl Fetcher for PoliteFetcher {
 
     async fn txt_records(&self, name: &str) -> Result<Vec<String>, FetchError> {
         self.http.txt_records(name).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::FetchPolicy;
+
+    fn fetcher() -> PoliteFetcher {
+        let http =
+            HttpFetcher::new(FetchPolicy::default()).expect("a fetcher with the default policy");
+        PoliteFetcher::new(http, Politeness::default())
+    }
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).expect("a test URL")
+    }
+
+    fn known(fetcher: &PoliteFetcher, text: &str) -> bool {
+        let hosts = fetcher.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        hosts.contains(&host_key(&url(text)))
+    }
+
+    /// A crawl with more hosts than the table's soft limit drops the idle
+    /// hosts of other sites, never those of a site still being screened:
+    /// its robots.txt would be read again, without the delay it sets.
+    #[tokio::test(start_paused = true)]
+    async fn a_full_host_table_keeps_the_hosts_of_sites_being_screened() {
+        let fetcher = fetcher();
+        fetcher.begin_site("screened.test");
+        drop(fetcher.host(&url("http://www.screened.test/")));
+        drop(fetcher.host(&url("http://cdn.elsewhere.test/")));
+        let slow = fetcher.host(&url("http://slow.elsewhere.test/"));
+        *slow.crawl_delay.lock().expect("not poisoned") = Duration::from_secs(60);
+        drop(slow);
+        tokio::time::advance(Duration::from_secs(30)).await;
+        for n in 0..=HOST_TABLE_SOFT_LIMIT {
+            drop(fetcher.host(&url(&format!("http://www.site-{n}.test/"))));
+        }
+        assert!(known(&fetcher, "http://www.screened.test/"));
+        assert!(known(&fetcher, "http://slow.elsewhere.test/"));
+        assert!(!known(&fetcher, "http://cdn.elsewhere.test/"));
+        fetcher.release_site("screened.test");
+        assert!(!known(&fetcher, "http://www.screened.test/"));
     }
 }
