@@ -87,6 +87,19 @@ impl LocalGate {
             .clone()
     }
 
+    /// One of `host`'s in-flight slots, without the schedule of start
+    /// times: a fleet's gate takes it before asking the fleet, so that no
+    /// more of this process's requests ask for a shared slot than could
+    /// hold one. None only if the semaphore were closed, which it never is.
+    pub async fn in_flight_slot(
+        &self,
+        host: &str,
+        limits: HostLimits,
+    ) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let state = self.host(host, limits);
+        state.slots.clone().acquire_owned().await.ok()
+    }
+
     /// [`AuthorityGate::admit`], as an ordinary async function.
     pub async fn admit_local(&self, host: &str, limits: HostLimits) -> GatePermit {
         let state = self.host(host, limits);

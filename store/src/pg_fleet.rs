@@ -3,15 +3,22 @@
 //! [`crawler::polite::PoliteFetcher`], so that N workers ask each
 //! authority what one process would.
 //!
-//! Tables (migration `0003_fleet.sql`): `fleet_rate` (per authority host,
-//! when its next request may start: one `UPDATE` reserves a start time and
-//! moves it one interval on, and the worker sleeps until its start),
-//! `fleet_slots` (per host, `max_in_flight` leased rows, claimed with `FOR
-//! UPDATE SKIP LOCKED` and freed after the request, or when their lease
-//! expires if the worker was killed), `fleet_answers` (definite answers
-//! by URL until they expire; expired rows are deleted) and
-//! `fleet_fetching` (who is fetching a missing answer, so that the other
-//! askers wait for it rather than ask too).
+//! Tables (migration `0003_fleet.sql`): `fleet_slots` (per authority host,
+//! `max_in_flight` leased rows, claimed with `FOR UPDATE SKIP LOCKED` and
+//! freed after the request, or when their lease expires if the worker was
+//! killed), `fleet_rate` (per host, when its next request may start: the
+//! statement that claims a slot also reserves a start time and moves it
+//! one interval on, and the worker sleeps until its start),
+//! `fleet_answers` (definite answers by URL until they expire; expired rows
+//! are deleted) and `fleet_fetching` (who is fetching a missing answer, so
+//! that the other askers wait for it rather than ask too).
+//!
+//! Cost: a worker's requests to a host first take one of its own
+//! in-flight slots ([`LocalGate::in_flight_slot`]), so that only as many
+//! of them poll the database for a shared slot as could hold one. A
+//! request to an authority then costs three prepared statements when
+//! its answer is not kept (answer or claim, slot and start, keep the
+//! answer; the slot is freed in the background), one when it is.
 //!
 //! Runtime: like [`crate::PgStore`], a [`PgFleet`] owns a small runtime
 //! where its connection pool lives and its queries run; the gate and the
@@ -67,6 +74,82 @@ pub const POLL_MAX: Duration = Duration::from_millis(200);
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 /// Least time between two warnings about the database.
 pub const WARN_INTERVAL: Duration = Duration::from_secs(60);
+
+// The statements run per request, prepared once per connection.
+
+/// Claims the lowest free slot of a host and reserves the next start time
+/// one interval after the last (`$1` host, `$2` slots, `$3` holder, `$4`
+/// slot lease and `$5` interval in seconds); no row when every slot is
+/// held, and then no start time is reserved.
+const CLAIM_SLOT: &str = "
+    WITH claimed AS (
+        UPDATE fleet_slots AS s
+        SET holder = $3, expires_at = clock_timestamp() + make_interval(secs => $4)
+        WHERE (s.host, s.slot) = (
+            SELECT host, slot FROM fleet_slots
+            WHERE host = $1 AND slot < $2 AND expires_at <= clock_timestamp()
+            ORDER BY slot LIMIT 1
+            FOR UPDATE SKIP LOCKED)
+        RETURNING s.slot
+    ), reserved AS (
+        INSERT INTO fleet_rate AS r (host, next_start)
+        SELECT $1, clock_timestamp() + make_interval(secs => $5) FROM claimed
+        ON CONFLICT (host) DO UPDATE
+        SET next_start = greatest(r.next_start, clock_timestamp()) + make_interval(secs => $5)
+        RETURNING extract(epoch FROM next_start - clock_timestamp())::float8 - $5 AS wait
+    )
+    SELECT claimed.slot, reserved.wait FROM claimed, reserved";
+
+/// Frees a slot if its holder still holds it (`$1` host, `$2` slot, `$3`
+/// holder).
+const RELEASE_SLOT: &str = "
+    UPDATE fleet_slots SET holder = NULL, expires_at = '-infinity'
+    WHERE host = $1 AND slot = $2 AND holder = $3";
+
+/// The kept answer of `$1`, or else the claim to fetch it for `$2` for `$3`
+/// seconds unless another holder's claim has not expired: one row of
+/// (claimed, status, content type, final URL, body), the answer's columns
+/// null when there is none. (An answer kept by another worker after this
+/// statement's snapshot was taken may be fetched a second time: a rare,
+/// harmless extra request.)
+const ANSWER_OR_CLAIM: &str = "
+    WITH answer AS (
+        SELECT status, content_type, final_url, body FROM fleet_answers
+        WHERE url = $1 AND expires_at > clock_timestamp()
+    ), claimed AS (
+        INSERT INTO fleet_fetching AS f (url, holder, expires_at)
+        SELECT $1, $2, clock_timestamp() + make_interval(secs => $3)
+        WHERE NOT EXISTS (SELECT 1 FROM answer)
+        ON CONFLICT (url) DO UPDATE
+        SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+        WHERE f.expires_at <= clock_timestamp()
+        RETURNING 1
+    )
+    SELECT EXISTS (SELECT 1 FROM claimed), a.status, a.content_type, a.final_url, a.body
+    FROM (SELECT 1) AS one LEFT JOIN answer AS a ON true";
+
+/// The unexpired answer of `$1`.
+const LOOKUP_ANSWER: &str = "
+    SELECT status, content_type, final_url, body FROM fleet_answers
+    WHERE url = $1 AND expires_at > clock_timestamp()";
+
+/// Keeps an answer (`$1` URL, `$2` status, `$3` content type, `$4` final
+/// URL, `$5` body) for `$6` seconds.
+const STORE_ANSWER: &str = "
+    INSERT INTO fleet_answers (url, status, content_type, final_url, body, expires_at)
+    VALUES ($1, $2, $3, $4, $5, clock_timestamp() + make_interval(secs => $6))
+    ON CONFLICT (url) DO UPDATE SET
+        status = EXCLUDED.status, content_type = EXCLUDED.content_type,
+        final_url = EXCLUDED.final_url, body = EXCLUDED.body,
+        expires_at = EXCLUDED.expires_at";
+
+/// Extends a claim to fetch `$1` held by `$2` by `$3` seconds.
+const RENEW_FETCH: &str = "
+    UPDATE fleet_fetching SET expires_at = clock_timestamp() + make_interval(secs => $3)
+    WHERE url = $1 AND holder = $2";
+
+/// Drops the claim to fetch `$1` if `$2` holds it.
+const RELEASE_FETCH: &str = "DELETE FROM fleet_fetching WHERE url = $1 AND holder = $2";
 
 /// The state a fleet of workers shares in PostgreSQL: an
 /// [`AuthorityGate`] and an [`AnswerCache`] (hand the same `Arc<PgFleet>`
@@ -218,12 +301,9 @@ impl Db {
     /// Frees a slot (only if `holder` still holds it).
     async fn release(&self, host: String, slot: i32, holder: String) -> Result<(), String> {
         self.run(move |client| async move {
+            let statement = client.prepare_cached(RELEASE_SLOT).await?;
             client
-                .execute(
-                    "UPDATE fleet_slots SET holder = NULL, expires_at = '-infinity'
-                     WHERE host = $1 AND slot = $2 AND holder = $3",
-                    &[&host, &slot, &holder],
-                )
+                .execute(&statement, &[&host, &slot, &holder])
                 .await
                 .map(drop)
         })
@@ -242,13 +322,9 @@ impl Db {
     ) -> Result<(), String> {
         let lease = lease.as_secs_f64();
         self.run(move |client| async move {
+            let statement = client.prepare_cached(RENEW_FETCH).await?;
             client
-                .execute(
-                    "UPDATE fleet_fetching
-                     SET expires_at = clock_timestamp() + make_interval(secs => $3)
-                     WHERE url = $1 AND holder = $2",
-                    &[&url, &holder, &lease],
-                )
+                .execute(&statement, &[&url, &holder, &lease])
                 .await
                 .map(drop)
         })
@@ -258,13 +334,8 @@ impl Db {
     /// Drops a claim to fetch (only if `holder` still holds it).
     async fn release_fetch(&self, url: String, holder: String) -> Result<(), String> {
         self.run(move |client| async move {
-            client
-                .execute(
-                    "DELETE FROM fleet_fetching WHERE url = $1 AND holder = $2",
-                    &[&url, &holder],
-                )
-                .await
-                .map(drop)
+            let statement = client.prepare_cached(RELEASE_FETCH).await?;
+            client.execute(&statement, &[&url, &holder]).await.map(drop)
         })
         .await
     }
@@ -334,72 +405,80 @@ impl Inner {
         Ok(())
     }
 
-    /// Claims a free slot of `host` for `holder`; None when all are held.
-    /// A slot claimed after the caller went away (its future dropped) is
-    /// freed at once.
-    async fn try_claim(&self, host: &str, count: u32, holder: &str) -> Result<Option<i32>, String> {
+    /// Claims a free slot of `host` for `holder` and reserves its start
+    /// time `interval` after the last one, in one statement; returns the
+    /// slot and how long to wait for the start, or None when all slots are
+    /// held. A slot claimed after the caller went away (its future
+    /// dropped) is freed at once.
+    async fn try_claim(
+        &self,
+        host: &str,
+        count: u32,
+        holder: &str,
+        interval: Duration,
+    ) -> Result<Option<(i32, Duration)>, String> {
         let (host, holder) = (host.to_owned(), holder.to_owned());
         let count = i32::try_from(count).unwrap_or(i32::MAX);
         let lease = SLOT_LEASE.as_secs_f64();
+        let interval = interval.as_secs_f64();
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.spawn(move |db| async move {
             let (h, w) = (host.clone(), holder.clone());
             let claimed = db
                 .run(move |client| async move {
+                    let statement = client.prepare_cached(CLAIM_SLOT).await?;
                     let row = client
-                        .query_opt(
-                            "UPDATE fleet_slots AS s
-                             SET holder = $3,
-                                 expires_at = clock_timestamp() + make_interval(secs => $4)
-                             WHERE (s.host, s.slot) = (
-                                 SELECT host, slot FROM fleet_slots
-                                 WHERE host = $1 AND slot < $2
-                                   AND expires_at <= clock_timestamp()
-                                 ORDER BY slot LIMIT 1
-                                 FOR UPDATE SKIP LOCKED)
-                             RETURNING s.slot",
-                            &[&h, &count, &w, &lease],
-                        )
+                        .query_opt(&statement, &[&h, &count, &w, &lease, &interval])
                         .await?;
-                    row.map(|r| r.try_get::<_, i32>(0)).transpose()
+                    row.map(|r| Ok((r.try_get::<_, i32>(0)?, r.try_get::<_, f64>(1)?)))
+                        .transpose()
                 })
                 .await;
-            if let Err(Ok(Some(slot))) = tx.send(claimed) {
+            if let Err(Ok(Some((slot, _)))) = tx.send(claimed) {
                 let _ = db.release(host, slot, holder).await;
             }
             Ok(())
         })
         .await?;
-        rx.await
-            .map_err(|_| "a database task stopped unexpectedly".to_owned())?
+        let claimed = rx
+            .await
+            .map_err(|_| "a database task stopped unexpectedly".to_owned())??;
+        Ok(claimed.map(|(slot, wait)| {
+            (
+                slot,
+                Duration::try_from_secs_f64(wait.max(0.0)).unwrap_or_default(),
+            )
+        }))
     }
 
-    /// Claims the fetch of `url` for `holder`: false when another holds an
-    /// unexpired claim. A claim made after the caller went away is
-    /// dropped at once.
-    async fn try_claim_fetch(&self, url: &str, holder: &str) -> Result<bool, String> {
+    /// In one statement: the kept answer of `url` if there is one, else
+    /// the claim to fetch it for `holder` if nobody holds an unexpired
+    /// one. A claim made after the caller went away is dropped at once.
+    async fn answer_or_claim(&self, url: &str, holder: &str) -> Result<Turn, String> {
         let (url, holder) = (url.to_owned(), holder.to_owned());
         let lease = self.claim_lease.as_secs_f64();
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.spawn(move |db| async move {
             let (u, h) = (url.clone(), holder.clone());
-            let claimed = db
+            let turn = db
                 .run(move |client| async move {
-                    let row = client
-                        .query_opt(
-                            "INSERT INTO fleet_fetching AS f (url, holder, expires_at)
-                             VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3))
-                             ON CONFLICT (url) DO UPDATE
-                             SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
-                             WHERE f.expires_at <= clock_timestamp()
-                             RETURNING 1",
-                            &[&u, &h, &lease],
-                        )
-                        .await?;
-                    Ok(row.is_some())
+                    let statement = client.prepare_cached(ANSWER_OR_CLAIM).await?;
+                    let row = client.query_one(&statement, &[&u, &h, &lease]).await?;
+                    if row.try_get::<_, bool>(0)? {
+                        return Ok(Turn::Claimed);
+                    }
+                    Ok(match row.try_get::<_, Option<i16>>(1)? {
+                        Some(status) => Turn::Answered(StoredAnswer {
+                            status,
+                            content_type: row.try_get(2)?,
+                            final_url: row.try_get::<_, Option<String>>(3)?.unwrap_or_default(),
+                            body: row.try_get::<_, Option<Vec<u8>>>(4)?.unwrap_or_default(),
+                        }),
+                        None => Turn::Wait,
+                    })
                 })
                 .await;
-            if let Err(Ok(true)) = tx.send(claimed) {
+            if let Err(Ok(Turn::Claimed)) = tx.send(turn) {
                 let _ = db.release_fetch(url, holder).await;
             }
             Ok(())
@@ -408,29 +487,36 @@ impl Inner {
         rx.await
             .map_err(|_| "a database task stopped unexpectedly".to_owned())?
     }
+}
 
-    /// Reserves the next start time of `host`; returns how long to wait
-    /// for it.
-    async fn reserve(&self, host: &str, interval: Duration) -> Result<Duration, String> {
-        let host = host.to_owned();
-        let interval = interval.as_secs_f64();
-        let wait: f64 = self
-            .call(move |client| async move {
-                let row = client
-                    .query_one(
-                        "INSERT INTO fleet_rate AS r (host, next_start)
-                         VALUES ($1, clock_timestamp() + make_interval(secs => $2))
-                         ON CONFLICT (host) DO UPDATE
-                         SET next_start = greatest(r.next_start, clock_timestamp())
-                             + make_interval(secs => $2)
-                         RETURNING extract(epoch FROM next_start - clock_timestamp())::float8 - $2",
-                        &[&host, &interval],
-                    )
-                    .await?;
-                row.try_get::<_, f64>(0)
-            })
-            .await?;
-        Ok(Duration::try_from_secs_f64(wait.max(0.0)).unwrap_or_default())
+/// What [`Inner::answer_or_claim`] found.
+enum Turn {
+    /// The answer is kept.
+    Answered(StoredAnswer),
+    /// This asker holds the claim to fetch it.
+    Claimed,
+    /// Another worker is fetching it.
+    Wait,
+}
+
+/// An answer as `fleet_answers` keeps it.
+struct StoredAnswer {
+    status: i16,
+    content_type: Option<String>,
+    final_url: String,
+    body: Vec<u8>,
+}
+
+impl StoredAnswer {
+    /// The answer, or None when the row cannot be one (a status or URL
+    /// that does not parse).
+    fn into_response(self) -> Option<FetchResponse> {
+        Some(FetchResponse {
+            status: u16::try_from(self.status).ok()?,
+            url: Url::parse(&self.final_url).ok()?,
+            content_type: self.content_type,
+            body: self.body,
+        })
     }
 }
 
@@ -440,6 +526,8 @@ struct Lease {
     host: String,
     slot: i32,
     holder: String,
+    /// This worker's own in-flight slot of the host.
+    _local: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Drop for Lease {
@@ -536,12 +624,18 @@ impl PgFleet {
     async fn lease(&self, host: &str, limits: HostLimits) -> Result<GatePermit, String> {
         let inner = &self.inner;
         let count = limits.max_in_flight.max(1);
+        // No more of this worker's requests ask the database for a slot
+        // than could hold one: the others wait here, without a query.
+        let local = inner.local.in_flight_slot(host, limits).await;
         inner.make_slots(host, count).await?;
         let holder = inner.holder();
         let mut poll = POLL_MIN;
-        let slot = loop {
-            if let Some(slot) = inner.try_claim(host, count, &holder).await? {
-                break slot;
+        let (slot, wait) = loop {
+            if let Some(claimed) = inner
+                .try_claim(host, count, &holder, limits.interval)
+                .await?
+            {
+                break claimed;
             }
             tokio::time::sleep(poll).await;
             poll = (poll * 2).min(POLL_MAX);
@@ -553,8 +647,8 @@ impl PgFleet {
             host: host.to_owned(),
             slot,
             holder,
+            _local: local,
         };
-        let wait = inner.reserve(host, limits.interval).await?;
         tokio::time::sleep(wait).await;
         Ok(GatePermit::new(lease))
     }
@@ -565,40 +659,21 @@ impl PgFleet {
         let found = self
             .inner
             .call(move |client| async move {
-                let row = client
-                    .query_opt(
-                        "SELECT status, content_type, final_url, body FROM fleet_answers
-                         WHERE url = $1 AND expires_at > clock_timestamp()",
-                        &[&key],
-                    )
-                    .await?;
+                let statement = client.prepare_cached(LOOKUP_ANSWER).await?;
+                let row = client.query_opt(&statement, &[&key]).await?;
                 row.map(|r| {
-                    Ok::<_, tokio_postgres::Error>((
-                        r.try_get::<_, i16>(0)?,
-                        r.try_get::<_, Option<String>>(1)?,
-                        r.try_get::<_, String>(2)?,
-                        r.try_get::<_, Vec<u8>>(3)?,
-                    ))
+                    Ok::<_, tokio_postgres::Error>(StoredAnswer {
+                        status: r.try_get(0)?,
+                        content_type: r.try_get(1)?,
+                        final_url: r.try_get(2)?,
+                        body: r.try_get(3)?,
+                    })
                 })
                 .transpose()
             })
             .await;
         match found {
-            Ok(Some((status, content_type, final_url, body))) => {
-                let (Ok(status), Ok(final_url)) = (u16::try_from(status), Url::parse(&final_url))
-                else {
-                    self.inner
-                        .db
-                        .warn("reading the answer cache", "a stored answer is unreadable");
-                    return None;
-                };
-                Some(FetchResponse {
-                    url: final_url,
-                    status,
-                    content_type,
-                    body,
-                })
-            }
+            Ok(Some(stored)) => self.readable(stored),
             Ok(None) => None,
             Err(e) => {
                 self.inner.db.warn("reading the answer cache", &e);
@@ -607,9 +682,21 @@ impl PgFleet {
         }
     }
 
-    /// [`AnswerCache::claim`]: claims the fetch in `fleet_fetching`, or
-    /// waits for the answer of the worker that holds the claim. Without
-    /// the database, this worker fetches.
+    /// A stored answer, or None with a warning when it is unreadable.
+    fn readable(&self, stored: StoredAnswer) -> Option<FetchResponse> {
+        let answer = stored.into_response();
+        if answer.is_none() {
+            self.inner
+                .db
+                .warn("reading the answer cache", "a stored answer is unreadable");
+        }
+        answer
+    }
+
+    /// [`AnswerCache::claim`]: the kept answer, or the claim to fetch it
+    /// in `fleet_fetching`, or a wait for the answer of the worker that
+    /// holds the claim (one database call each time). Without the
+    /// database, this worker fetches.
     async fn claim_fetch(&self, url: &Url) -> Claim {
         let Some(key) = cache_key(url) else {
             return Claim::Fetch(FetchClaim::unshared());
@@ -617,16 +704,18 @@ impl PgFleet {
         let holder = self.inner.holder();
         let mut poll = POLL_MIN;
         loop {
-            match self.inner.try_claim_fetch(&key, &holder).await {
-                Ok(true) => {
+            match self.inner.answer_or_claim(&key, &holder).await {
+                Ok(Turn::Claimed) => {
                     let lease = FetchLease::new(self.inner.clone(), key, holder);
-                    // The holder may have kept it just before we claimed.
-                    return match self.lookup(url).await {
-                        Some(answer) => Claim::Answered(answer),
-                        None => Claim::Fetch(FetchClaim::new(lease)),
-                    };
+                    return Claim::Fetch(FetchClaim::new(lease));
                 }
-                Ok(false) => {}
+                Ok(Turn::Answered(stored)) => {
+                    if let Some(answer) = self.readable(stored) {
+                        return Claim::Answered(answer);
+                    }
+                    return Claim::Fetch(FetchClaim::unshared());
+                }
+                Ok(Turn::Wait) => {}
                 Err(e) => {
                     self.inner.db.warn("claiming a fetch", &e);
                     return Claim::Fetch(FetchClaim::unshared());
@@ -634,9 +723,6 @@ impl PgFleet {
             }
             tokio::time::sleep(poll).await;
             poll = (poll * 2).min(POLL_MAX);
-            if let Some(answer) = self.lookup(url).await {
-                return Claim::Answered(answer);
-            }
         }
     }
 
@@ -669,15 +755,10 @@ impl PgFleet {
         let result = self
             .inner
             .call(move |client| async move {
+                let statement = client.prepare_cached(STORE_ANSWER).await?;
                 client
                     .execute(
-                        "INSERT INTO fleet_answers
-                             (url, status, content_type, final_url, body, expires_at)
-                         VALUES ($1, $2, $3, $4, $5, clock_timestamp() + make_interval(secs => $6))
-                         ON CONFLICT (url) DO UPDATE SET
-                             status = EXCLUDED.status, content_type = EXCLUDED.content_type,
-                             final_url = EXCLUDED.final_url, body = EXCLUDED.body,
-                             expires_at = EXCLUDED.expires_at",
+                        &statement,
                         &[&key, &status, &content_type, &final_url, &body, &ttl],
                     )
                     .await?;
