@@ -76,6 +76,13 @@ pub(crate) enum Command {
     },
 }
 
+/// jemalloc rather than the system allocator: a crawl of thousands of
+/// sites at once allocates and frees page bodies and parse trees on many
+/// threads, and the system allocator's arenas keep more of that memory
+/// (see BENCHMARKS.md, "A fleet at scale").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Set by `-q`: no progress bar and no summary.
 pub(crate) static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
